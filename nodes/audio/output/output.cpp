@@ -1,0 +1,47 @@
+#include "nodes/audio/output/output.hpp"
+
+namespace sg {
+
+void output_kernel::configure(const param_values& values) {
+  level_db_ = static_cast<float>(values.numbers[level]);
+}
+
+void output_kernel::prepare(const audio_format& format, const port_layout&) {
+  gain_.prepare(format.sample_rate, db_to_gain(level_db_));
+}
+
+void output_kernel::set_param(uint32_t index, double value) noexcept {
+  if (index == level)
+    gain_.set_target(db_to_gain(value));
+}
+
+process_status output_kernel::process(process_context& ctx) noexcept {
+  const audio_bus& in = ctx.in[0];
+  const audio_bus& dev = ctx.device_out;
+  if (dev.count == 0 || in.count == 0)
+    return process_status::silent;
+  for (uint32_t f = 0; f < ctx.frames; ++f) {
+    const float g = gain_.next();
+    if (in.count == 1) {
+      for (uint32_t c = 0; c < dev.count; ++c)
+        dev.channels[c][f] += in.channels[0][f] * g;
+    } else {
+      for (uint32_t c = 0; c < in.count; ++c)
+        dev.channels[c % dev.count][f] += in.channels[c][f] * g;
+    }
+  }
+  return process_status::ok;
+}
+
+node_info output_info() {
+  node_info info;
+  info.type = "audio.output";
+  info.summary = "Plays its input on the bound audio device";
+  info.ports = {{"in", port_dir::in, media_kind::audio, 0, {}}};
+  info.params = {{"level", param_type::real, -120, 24, 0, "dB", "Output level"}};
+  info.needs_device = true;
+  info.make = [] { return std::make_unique<output_kernel>(); };
+  return info;
+}
+
+} // namespace sg

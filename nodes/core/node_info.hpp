@@ -1,0 +1,92 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sg {
+
+class kernel;
+
+enum class media_kind : uint8_t { audio, video, control };
+enum class port_dir : uint8_t { in, out };
+
+/// A port as a node type declares it.
+struct port_info {
+  std::string name;
+  port_dir dir = port_dir::in;
+  media_kind kind = media_kind::audio;
+  /// Channel count; 0 means "follows the connected input".
+  uint32_t channels = 0;
+  /// When set, the port is a family `name1..nameN`, N being this integer parameter's value.
+  std::string repeat_param;
+};
+
+enum class param_type : uint8_t { real, integer, boolean, string, enumeration };
+
+/// A parameter as a node type declares it. Numbers, booleans (0/1) and enumerations (choice
+/// index) reach kernels as doubles; strings are configuration only.
+struct param_info {
+  std::string name;
+  param_type type = param_type::real;
+  double min = 0;
+  double max = 1;
+  double def = 0;
+  std::string unit;
+  std::string summary;
+  std::vector<std::string> choices;  // enumeration only
+  std::string def_string;            // string only
+  bool live = true;                  // false: takes effect only when the graph is rebuilt
+};
+
+/// Configuration values of one node, indexed like `node_info::params`.
+struct param_values {
+  std::vector<double> numbers;
+  std::vector<std::string> strings;
+};
+
+/// Everything the system knows about a node type: the single source for validation, the
+/// catalog (`studiograph nodes`), the gRPC descriptors and kernel construction.
+struct node_info {
+  std::string type;
+  std::string summary;
+  std::vector<port_info> ports;
+  std::vector<param_info> params;
+  bool needs_device = false;
+  std::function<std::unique_ptr<kernel>()> make;
+
+  /// Index of parameter `name`, or -1.
+  int param_index(std::string_view name) const;
+  /// Default values for every parameter.
+  param_values defaults() const;
+};
+
+/// A port after repeat families are expanded for concrete parameter values.
+struct resolved_port {
+  std::string name;
+  port_dir dir;
+  media_kind kind;
+  uint32_t channels;
+};
+
+/// Expands port families (`in` with repeat_param `inputs` = 3 gives in1, in2, in3).
+std::vector<resolved_port> resolve_ports(const node_info& info, const param_values& values);
+
+/// The built-in node types.
+class node_registry {
+public:
+  /// The process-wide registry holding every built-in node type.
+  static const node_registry& builtin();
+
+  void add(node_info info);
+  const node_info* find(std::string_view type) const;
+  const std::vector<node_info>& all() const { return types_; }
+
+private:
+  std::vector<node_info> types_;
+};
+
+} // namespace sg

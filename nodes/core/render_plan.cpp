@@ -1,0 +1,326 @@
+#include "nodes/core/render_plan.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+namespace sg {
+
+namespace {
+
+struct node_ports {
+  std::vector<resolved_port> ins, outs;
+  std::vector<uint32_t> in_ch, out_ch;
+  std::vector<std::vector<uint32_t>> in_edges;  // per input port: edge indices
+};
+
+int find_port(const std::vector<resolved_port>& ports, const std::string& name) {
+  for (size_t i = 0; i < ports.size(); ++i)
+    if (ports[i].name == name)
+      return static_cast<int>(i);
+  return -1;
+}
+
+// Kahn's algorithm, stable in declaration order; empty when there is a cycle.
+std::vector<uint32_t> topo_sort(size_t n, const std::vector<plan_edge_spec>& edges) {
+  std::vector<uint32_t> indegree(n, 0), order;
+  std::vector<std::vector<uint32_t>> succ(n);
+  for (const auto& e : edges) {
+    succ[e.from_node].push_back(e.to_node);
+    ++indegree[e.to_node];
+  }
+  std::vector<bool> done(n, false);
+  while (order.size() < n) {
+    bool progressed = false;
+    for (uint32_t i = 0; i < n; ++i) {
+      if (done[i] || indegree[i] != 0)
+        continue;
+      done[i] = true;
+      order.push_back(i);
+      for (auto s : succ[i])
+        --indegree[s];
+      progressed = true;
+      break;
+    }
+    if (!progressed)
+      return {};
+  }
+  return order;
+}
+
+} // namespace
+
+uint32_t render_plan::add_bus(uint32_t channels) {
+  uint32_t first = 0;
+  if (!bus_ranges_.empty())
+    first = bus_ranges_.back().first + bus_ranges_.back().second;
+  bus_ranges_.emplace_back(first, channels);
+  return static_cast<uint32_t>(bus_ranges_.size() - 1);
+}
+
+std::unique_ptr<render_plan> render_plan::compile(std::vector<plan_node_spec> nodes,
+                                                  const std::vector<plan_edge_spec>& edges,
+                                                  const audio_format& format,
+                                                  uint32_t device_channels,
+                                                  std::string& error) {
+  std::unique_ptr<render_plan> plan{new render_plan};
+  plan->format_ = format;
+  const auto n = nodes.size();
+  std::vector<node_ports> ports(n);
+  for (size_t i = 0; i < n; ++i) {
+    for (auto& p : resolve_ports(*nodes[i].info, nodes[i].values)) {
+      if (p.kind != media_kind::audio)
+        continue;
+      (p.dir == port_dir::in ? ports[i].ins : ports[i].outs).push_back(p);
+    }
+    ports[i].in_edges.resize(ports[i].ins.size());
+  }
+  std::vector<std::pair<uint32_t, uint32_t>> edge_src(edges.size());  // (node, out port)
+  for (size_t e = 0; e < edges.size(); ++e) {
+    const auto& ed = edges[e];
+    if (ed.from_node >= n || ed.to_node >= n) {
+      error = "edge refers to a node outside the domain";
+      return nullptr;
+    }
+    int op = find_port(ports[ed.from_node].outs, ed.from_port);
+    int ip = find_port(ports[ed.to_node].ins, ed.to_port);
+    if (op < 0 || ip < 0) {
+      error = "edge " + nodes[ed.from_node].id + "." + ed.from_port + " -> " +
+              nodes[ed.to_node].id + "." + ed.to_port + " names a port that does not exist";
+      return nullptr;
+    }
+    edge_src[e] = {ed.from_node, static_cast<uint32_t>(op)};
+    ports[ed.to_node].in_edges[ip].push_back(static_cast<uint32_t>(e));
+  }
+  auto order = topo_sort(n, edges);
+  if (order.size() != n) {
+    error = "the audio graph has a cycle";
+    return nullptr;
+  }
+  // Channel counts in topological order: "follow" ports take the widest connected source.
+  std::vector<uint32_t> first_out_bus(n, 0);
+  for (auto i : order) {
+    auto& np = ports[i];
+    uint32_t widest = 0;
+    for (size_t p = 0; p < np.ins.size(); ++p) {
+      uint32_t ch = np.ins[p].channels;
+      if (ch == 0) {
+        for (auto e : np.in_edges[p])
+          ch = std::max(ch, ports[edge_src[e].first].out_ch[edge_src[e].second]);
+        ch = std::max<uint32_t>(ch, 1);
+      }
+      np.in_ch.push_back(ch);
+      widest = std::max(widest, ch);
+    }
+    first_out_bus[i] = static_cast<uint32_t>(plan->bus_ranges_.size());
+    for (auto& op : np.outs) {
+      uint32_t ch = op.channels != 0 ? op.channels : std::max<uint32_t>(widest, 1);
+      np.out_ch.push_back(ch);
+      plan->add_bus(ch);
+    }
+  }
+  // Inputs: alias the source bus when one edge matches the width; otherwise own a bus that is
+  // cleared and mixed into before the kernel runs.
+  std::vector<uint32_t> input_bus;
+  for (auto i : order) {
+    auto& np = ports[i];
+    step s{};
+    s.slot = i;
+    s.in_begin = static_cast<uint32_t>(input_bus.size());
+    s.in_count = static_cast<uint32_t>(np.ins.size());
+    s.out_begin = first_out_bus[i];
+    s.out_count = static_cast<uint32_t>(np.outs.size());
+    s.mix_begin = static_cast<uint32_t>(plan->mixes_.size());
+    s.clear_begin = static_cast<uint32_t>(plan->clears_.size());
+    for (size_t p = 0; p < np.ins.size(); ++p) {
+      const auto& in_edges = np.in_edges[p];
+      if (in_edges.size() == 1) {
+        auto [src, port] = edge_src[in_edges[0]];
+        if (ports[src].out_ch[port] == np.in_ch[p]) {
+          input_bus.push_back(first_out_bus[src] + port);
+          continue;
+        }
+      }
+      auto bus = plan->add_bus(np.in_ch[p]);
+      input_bus.push_back(bus);
+      plan->clears_.push_back(bus);
+      for (auto e : in_edges)
+        plan->mixes_.push_back({first_out_bus[edge_src[e].first] + edge_src[e].second, bus});
+    }
+    s.mix_count = static_cast<uint32_t>(plan->mixes_.size()) - s.mix_begin;
+    s.clear_count = static_cast<uint32_t>(plan->clears_.size()) - s.clear_begin;
+    plan->steps_.push_back(s);
+  }
+  // Memory: one pool, one channel pointer table, then the bus views into them.
+  size_t total_channels = 0;
+  for (auto& r : plan->bus_ranges_)
+    total_channels += r.second;
+  plan->pool_.assign(total_channels * format.max_block, 0.0f);
+  plan->channel_ptrs_.resize(total_channels);
+  for (size_t c = 0; c < total_channels; ++c)
+    plan->channel_ptrs_[c] = plan->pool_.data() + c * format.max_block;
+  for (auto& r : plan->bus_ranges_)
+    plan->buses_.push_back({plan->channel_ptrs_.data() + r.first, r.second});
+  for (auto b : input_bus)
+    plan->inputs_.push_back(plan->buses_[b]);
+  // Kernels: reuse the ones handed in (state survives), make and prepare the rest.
+  plan->kernels_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto& spec = nodes[i];
+    if (spec.existing) {
+      plan->kernels_[i] = std::move(spec.existing);
+    } else {
+      plan->kernels_[i] = spec.info->make();
+      plan->kernels_[i]->configure(spec.values);
+      port_layout layout{ports[i].in_ch, ports[i].out_ch, device_channels};
+      plan->kernels_[i]->prepare(format, layout);
+    }
+  }
+  for (auto& s : plan->steps_)
+    s.k = plan->kernels_[s.slot].get();
+  return plan;
+}
+
+void render_plan::mix(const audio_bus& src, const audio_bus& dst, uint32_t frames) noexcept {
+  // Up/down-mix rules: equal widths map 1:1; mono feeds every channel; to mono averages all
+  // channels; otherwise source channel c lands on destination channel c % width.
+  if (src.count == 1 && dst.count > 1) {
+    for (uint32_t c = 0; c < dst.count; ++c)
+      for (uint32_t f = 0; f < frames; ++f)
+        dst.channels[c][f] += src.channels[0][f];
+    return;
+  }
+  if (dst.count == 1 && src.count > 1) {
+    const float scale = 1.0f / static_cast<float>(src.count);
+    for (uint32_t c = 0; c < src.count; ++c)
+      for (uint32_t f = 0; f < frames; ++f)
+        dst.channels[0][f] += src.channels[c][f] * scale;
+    return;
+  }
+  for (uint32_t c = 0; c < src.count; ++c) {
+    float* d = dst.channels[c % dst.count];
+    const float* s = src.channels[c];
+    for (uint32_t f = 0; f < frames; ++f)
+      d[f] += s[f];
+  }
+}
+
+void render_plan::run(uint32_t frames, const audio_bus& device_out,
+                      telemetry_queue* telemetry) noexcept {
+  for (auto& s : steps_) {
+    for (uint32_t i = 0; i < s.clear_count; ++i) {
+      const auto& b = buses_[clears_[s.clear_begin + i]];
+      for (uint32_t c = 0; c < b.count; ++c)
+        std::memset(b.channels[c], 0, frames * sizeof(float));
+    }
+    for (uint32_t i = 0; i < s.mix_count; ++i) {
+      const auto& m = mixes_[s.mix_begin + i];
+      mix(buses_[m.src_bus], buses_[m.dst_bus], frames);
+    }
+    process_context ctx;
+    ctx.frames = frames;
+    ctx.in = inputs_.data() + s.in_begin;
+    ctx.n_in = s.in_count;
+    ctx.out = buses_.data() + s.out_begin;
+    ctx.n_out = s.out_count;
+    ctx.device_out = device_out;
+    ctx.slot = s.slot;
+    ctx.telemetry = telemetry;
+    s.k->process(ctx);
+  }
+}
+
+void render_plan::set_param(uint32_t slot, uint32_t index, double value) noexcept {
+  if (slot < kernels_.size())
+    kernels_[slot]->set_param(index, value);
+}
+
+std::vector<uint32_t> render_plan::order() const {
+  std::vector<uint32_t> out;
+  for (auto& s : steps_)
+    out.push_back(s.slot);
+  return out;
+}
+
+std::vector<uint32_t> render_plan::out_channels(uint32_t slot) const {
+  std::vector<uint32_t> out;
+  for (auto& s : steps_)
+    if (s.slot == slot)
+      for (uint32_t i = 0; i < s.out_count; ++i)
+        out.push_back(buses_[s.out_begin + i].count);
+  return out;
+}
+
+render_engine::render_engine(uint32_t device_channels, double sample_rate)
+  : device_channels_(device_channels), sample_rate_(sample_rate) {
+}
+
+render_engine::~render_engine() {
+  collect_garbage();
+  render_plan* p = nullptr;
+  while (pending_.pop(p))
+    delete p;
+  delete current_;
+}
+
+bool render_engine::submit_plan(std::unique_ptr<render_plan> plan) {
+  collect_garbage();
+  if (!pending_.push(plan.get()))
+    return false;
+  plan.release();
+  return true;
+}
+
+bool render_engine::push_param(const param_update& u) {
+  if (params_.push(u))
+    return true;
+  stats_.dropped_params.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+void render_engine::collect_garbage() {
+  render_plan* p = nullptr;
+  while (retired_.pop(p))
+    delete p;
+}
+
+void render_engine::render(float* const* out, uint32_t frames) noexcept {
+  const auto start = std::chrono::steady_clock::now();
+  render_plan* next = nullptr;
+  // Swap at the block boundary; keep the newest plan. A plan that cannot be retired (queue full)
+  // is kept current rather than freed here.
+  while (pending_.read_available() > 0 && retired_.write_available() > 0) {
+    pending_.pop(next);
+    if (current_)
+      retired_.push(current_);
+    current_ = next;
+  }
+  param_update u;
+  while (params_.pop(u))
+    if (current_)
+      current_->set_param(u.slot, u.index, u.value);
+  for (uint32_t c = 0; c < device_channels_; ++c)
+    std::memset(out[c], 0, frames * sizeof(float));
+  if (current_) {
+    float* chunk[64];
+    const uint32_t nch = device_channels_ < 64 ? device_channels_ : 64;
+    const uint32_t max_block = current_->max_block();
+    for (uint32_t offset = 0; offset < frames; offset += max_block) {
+      const uint32_t n = frames - offset < max_block ? frames - offset : max_block;
+      for (uint32_t c = 0; c < nch; ++c)
+        chunk[c] = out[c] + offset;
+      current_->run(n, audio_bus{chunk, nch}, &telemetry_);
+    }
+  }
+  const double elapsed =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const float load = static_cast<float>(elapsed * sample_rate_ / frames);
+  const float smoothed = stats_.load.load(std::memory_order_relaxed);
+  stats_.load.store(smoothed + 0.05f * (load - smoothed), std::memory_order_relaxed);
+  if (load > stats_.peak_load.load(std::memory_order_relaxed))
+    stats_.peak_load.store(load, std::memory_order_relaxed);
+  stats_.frames.fetch_add(frames, std::memory_order_relaxed);
+  stats_.blocks.fetch_add(1, std::memory_order_release);
+}
+
+} // namespace sg

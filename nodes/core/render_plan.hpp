@@ -1,0 +1,144 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nodes/core/kernel.hpp"
+
+namespace sg {
+
+/// One node of a clock domain, as the plan compiler receives it.
+struct plan_node_spec {
+  std::string id;
+  const node_info* info = nullptr;
+  param_values values;
+  /// Reuse this kernel (keeps its state) instead of making a new one; may be null.
+  std::shared_ptr<kernel> existing;
+};
+
+/// One audio edge inside the domain (indices into the node list, resolved port names).
+struct plan_edge_spec {
+  uint32_t from_node;
+  std::string from_port;
+  uint32_t to_node;
+  std::string to_port;
+};
+
+/// A compiled, immutable schedule for one clock domain: kernels in topological order and every
+/// buffer they use, preallocated. Built on a control thread, executed by the device's realtime
+/// thread, freed on a control thread.
+class render_plan {
+public:
+  struct mix_op {
+    uint32_t src_bus;
+    uint32_t dst_bus;
+  };
+  struct step {
+    kernel* k;
+    uint32_t slot;
+    uint32_t in_begin, in_count;    // into inputs_
+    uint32_t out_begin, out_count;  // into buses_
+    uint32_t mix_begin, mix_count;  // into mixes_, run before the kernel
+    uint32_t clear_begin, clear_count;  // into clears_: owned input buses to zero first
+  };
+
+  /// thread: control. Compiles the domain; returns null and sets `error` on a cycle or a bad
+  /// edge. Node slots are the indices of `nodes`.
+  static std::unique_ptr<render_plan> compile(std::vector<plan_node_spec> nodes,
+                                              const std::vector<plan_edge_spec>& edges,
+                                              const audio_format& format,
+                                              uint32_t device_channels, std::string& error);
+
+  /// thread: realtime. Runs every step for `frames` (<= max_block) frames.
+  void run(uint32_t frames, const audio_bus& device_out, telemetry_queue* telemetry) noexcept
+    SG_NONBLOCKING;
+
+  /// thread: realtime. Forwards a parameter to the kernel in `slot` (ignored if out of range).
+  void set_param(uint32_t slot, uint32_t index, double value) noexcept SG_NONBLOCKING;
+
+  uint32_t max_block() const { return format_.max_block; }
+  size_t size() const { return kernels_.size(); }
+  /// The kernel in `slot`, so a later plan can keep it (and its state).
+  const std::shared_ptr<kernel>& kernel_at(uint32_t slot) const { return kernels_[slot]; }
+  /// Topological order of slots, for inspection and tests.
+  std::vector<uint32_t> order() const;
+  /// Channel count of every output port of `slot`, in port order.
+  std::vector<uint32_t> out_channels(uint32_t slot) const;
+
+private:
+  render_plan() = default;
+  uint32_t add_bus(uint32_t channels);
+  static void mix(const audio_bus& src, const audio_bus& dst, uint32_t frames) noexcept
+    SG_NONBLOCKING;
+
+  audio_format format_;
+  std::vector<float> pool_;
+  std::vector<float*> channel_ptrs_;
+  std::vector<std::pair<uint32_t, uint32_t>> bus_ranges_;  // (first channel ptr, count)
+  std::vector<audio_bus> buses_;
+  std::vector<audio_bus> inputs_;
+  std::vector<mix_op> mixes_;
+  std::vector<uint32_t> clears_;
+  std::vector<step> steps_;
+  std::vector<std::shared_ptr<kernel>> kernels_;
+};
+
+/// Counters the realtime thread publishes; read from any thread.
+struct engine_stats {
+  std::atomic<uint64_t> blocks{0};
+  std::atomic<uint64_t> frames{0};
+  std::atomic<uint64_t> xruns{0};
+  std::atomic<uint64_t> dropped_params{0};
+  std::atomic<uint64_t> dropped_telemetry{0};
+  std::atomic<float> load{0};       // smoothed render time / block period
+  std::atomic<float> peak_load{0};  // worst since last reset by the control side
+};
+
+/// A live parameter for a kernel slot.
+struct param_update {
+  uint32_t slot;
+  uint32_t index;
+  double value;
+};
+
+/// The bridge between a device's realtime thread and its control actor: plan swaps and
+/// parameter updates go in through single-producer/single-consumer queues, telemetry comes
+/// out through one, and retired plans go back to be freed off the realtime thread.
+class render_engine {
+public:
+  render_engine(uint32_t device_channels, double sample_rate);
+  ~render_engine();
+
+  /// thread: control. Queues `plan` to be swapped in at the next block boundary.
+  bool submit_plan(std::unique_ptr<render_plan> plan);
+  /// thread: control. Queues a parameter change; false (and counted) if the queue is full.
+  bool push_param(const param_update& u);
+  /// thread: control. Frees plans the realtime thread has retired.
+  void collect_garbage();
+  /// thread: control. Next telemetry record, if any.
+  bool pop_telemetry(telemetry_record& r) { return telemetry_.pop(r); }
+  /// thread: control. True once a submitted plan has been picked up.
+  bool plan_pending() const { return pending_.read_available() > 0; }
+
+  /// thread: realtime. Renders `frames` frames into planar `out` (device channel count).
+  void render(float* const* out, uint32_t frames) noexcept SG_NONBLOCKING;
+
+  engine_stats& stats() { return stats_; }
+  uint32_t device_channels() const { return device_channels_; }
+  double sample_rate() const { return sample_rate_; }
+
+private:
+  uint32_t device_channels_;
+  double sample_rate_;
+  render_plan* current_ = nullptr;  // owned; touched only by the realtime thread once running
+  boost::lockfree::spsc_queue<render_plan*, boost::lockfree::capacity<16>> pending_;
+  boost::lockfree::spsc_queue<render_plan*, boost::lockfree::capacity<16>> retired_;
+  boost::lockfree::spsc_queue<param_update, boost::lockfree::capacity<4096>> params_;
+  telemetry_queue telemetry_;
+  engine_stats stats_;
+};
+
+} // namespace sg
