@@ -93,7 +93,10 @@ public:
   void set_target(float g) noexcept SG_NONBLOCKING { target_ = g; }
   /// thread: realtime. The next per-sample gain.
   float next() noexcept SG_NONBLOCKING {
-    current_ += coeff_ * (target_ - current_);
+    // Near gains of 1 and above the float step rounds to nothing while still short of the
+    // target (by ~7e-6 at 1.0): land on the target then, instead of hovering off it forever.
+    const float next = current_ + coeff_ * (target_ - current_);
+    current_ = next == current_ ? target_ : next;
     return current_;
   }
   /// thread: realtime. True when the glide has reached its target.

@@ -285,7 +285,7 @@ void render_engine::collect_garbage() {
 }
 
 void render_engine::render(float* const* out, uint32_t frames) noexcept {
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = realtime_now();
   render_plan* next = nullptr;
   // Swap at the block boundary; keep the newest plan. A plan that cannot be retired (queue full)
   // is kept current rather than freed here.
@@ -313,7 +313,7 @@ void render_engine::render(float* const* out, uint32_t frames) noexcept {
     }
   }
   const double elapsed =
-    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::chrono::duration<double>(realtime_now() - start).count();
   const float load = static_cast<float>(elapsed * sample_rate_ / frames);
   const float smoothed = stats_.load.load(std::memory_order_relaxed);
   stats_.load.store(smoothed + 0.05f * (load - smoothed), std::memory_order_relaxed);

@@ -11,6 +11,12 @@ float to_db(double amplitude) noexcept SG_NONBLOCKING {
   return amplitude <= 1e-6 ? -120.0f : static_cast<float>(20.0 * __builtin_log10(amplitude));
 }
 
+// Frames between publications; at least one, or process would loop without consuming frames.
+uint32_t period_for(double sample_rate, double rate) noexcept SG_NONBLOCKING {
+  const double frames = sample_rate / rate;
+  return frames < 1.0 ? 1u : static_cast<uint32_t>(frames);
+}
+
 } // namespace
 
 void meter_kernel::configure(const param_values& values) {
@@ -19,7 +25,7 @@ void meter_kernel::configure(const param_values& values) {
 
 void meter_kernel::prepare(const audio_format& format, const port_layout& layout) {
   sample_rate_ = format.sample_rate;
-  period_ = static_cast<uint32_t>(sample_rate_ / rate_);
+  period_ = period_for(sample_rate_, rate_);
   channels_ = std::min<uint32_t>(layout.in_channels.empty() ? 1 : layout.in_channels[0],
                                  max_channels);
 }
@@ -27,7 +33,7 @@ void meter_kernel::prepare(const audio_format& format, const port_layout& layout
 void meter_kernel::set_param(uint32_t index, double value) noexcept {
   if (index == rate && value > 0) {
     rate_ = value;
-    period_ = static_cast<uint32_t>(sample_rate_ / rate_);
+    period_ = period_for(sample_rate_, rate_);
   }
 }
 

@@ -1,0 +1,71 @@
+#pragma once
+
+/// CAF type registration for every message the actors exchange.
+///
+/// All control messages are protobuf types. CAF serialises them through the protobuf wire
+/// format (one length-prefixed byte string), so an actor works unchanged when its peer runs on
+/// another host behind CAF's middleman.
+
+#include <string>
+#include <type_traits>
+
+#include <caf/all.hpp>
+
+#include "studiograph/v1/control.pb.h"
+#include "studiograph/v1/events.pb.h"
+#include "studiograph/v1/graph.pb.h"
+
+namespace studiograph::v1 {
+
+/// Serialises any protobuf message as its wire bytes (readable text for to_string).
+template <class Inspector, class T>
+std::enable_if_t<std::is_base_of_v<google::protobuf::Message, T>,
+                 typename Inspector::result_type>
+inspect(Inspector& f, T& x) {
+  if constexpr (std::is_same_v<Inspector, caf::detail::stringification_inspector>) {
+    return f(caf::meta::type_name(T::descriptor()->full_name().c_str()), x.ShortDebugString());
+  } else if constexpr (Inspector::reads_state) {
+    std::string bytes;
+    x.SerializeToString(&bytes);
+    return f(caf::meta::type_name(T::descriptor()->full_name().c_str()), bytes);
+  } else {
+    std::string bytes;
+    auto load = caf::meta::load_callback([&]() -> caf::error {
+      if (!x.ParseFromString(bytes))
+        return caf::make_error(caf::sec::invalid_argument);
+      return caf::none;
+    });
+    return f(caf::meta::type_name(T::descriptor()->full_name().c_str()), bytes, load);
+  }
+}
+
+} // namespace studiograph::v1
+
+CAF_BEGIN_TYPE_ID_BLOCK(studiograph, caf::first_custom_type_id)
+
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::ApplyGraphRequest))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::ApplyGraphReply))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::DeviceSpec))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::DeviceStatus))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::Event))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::GetGraphRequest))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::GetGraphReply))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::GetNodeRequest))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::GetNodeReply))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::GraphSpec))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::KernelParam))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::ListNodesRequest))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::ListNodesReply))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::NodeSpec))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::NodeState))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::SetParamRequest))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::SetParamReply))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::Snapshot))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::Status))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::StatusRequest))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::StatusReply))
+  CAF_ADD_TYPE_ID(studiograph, (studiograph::v1::SubscribeRequest))
+
+  CAF_ADD_ATOM(studiograph, sg, resync_atom, "resync")
+
+CAF_END_TYPE_ID_BLOCK(studiograph)

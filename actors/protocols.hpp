@@ -1,0 +1,71 @@
+#pragma once
+
+/// The typed protocol of every actor role: what each one accepts, in one place.
+
+#include "actors/caf_types.hpp"
+
+namespace sg {
+
+namespace v1 = studiograph::v1;
+
+/// Event hub: ordered publish/subscribe plus a mirror of the latest state for snapshots.
+/// - v1::Event: publish (the hub stamps time; subscribers get a per-subscription `seq`)
+/// - v1::Snapshot: replace the mirror (sent by the host when a graph starts)
+/// - (subscribe_atom, sink, filter) -> id: `sink` receives v1::Event, a Snapshot first
+/// - (unsubscribe_atom, id)
+/// - (resync_atom) from a sink: it fell behind; send it a fresh Snapshot
+/// - (get_atom) -> v1::Snapshot
+using hub_actor = caf::typed_actor<
+  caf::reacts_to<v1::Event>,
+  caf::reacts_to<v1::Snapshot>,
+  caf::replies_to<caf::subscribe_atom, caf::actor, v1::SubscribeRequest>::with<uint64_t>,
+  caf::reacts_to<caf::unsubscribe_atom, uint64_t>,
+  caf::reacts_to<sg::resync_atom>,
+  caf::replies_to<caf::get_atom>::with<v1::Snapshot>>;
+
+/// A node authority: the only writer of its parameters.
+using node_actor = caf::typed_actor<
+  caf::replies_to<v1::SetParamRequest>::with<v1::SetParamReply>,
+  caf::replies_to<v1::GetNodeRequest>::with<v1::GetNodeReply>>;
+
+/// A device actor: owns one device's realtime thread and render engine.
+/// - (open_atom) -> Status: opens the device and starts rendering the domain
+/// - v1::KernelParam: a live parameter for a kernel slot
+/// - (tick_atom): drains telemetry, publishes meters and device status
+/// - v1::StatusRequest -> DeviceStatus
+using device_actor = caf::typed_actor<
+  caf::replies_to<caf::open_atom>::with<v1::Status>,
+  caf::reacts_to<v1::KernelParam>,
+  caf::reacts_to<caf::tick_atom>,
+  caf::replies_to<v1::StatusRequest>::with<v1::DeviceStatus>>;
+
+/// The host actor: spawns and supervises the node and device actors of its machine and routes
+/// requests to them.
+using host_actor = caf::typed_actor<
+  caf::replies_to<v1::ApplyGraphRequest>::with<v1::ApplyGraphReply>,
+  caf::replies_to<v1::ListNodesRequest>::with<v1::ListNodesReply>,
+  caf::replies_to<v1::GetNodeRequest>::with<v1::GetNodeReply>,
+  caf::replies_to<v1::SetParamRequest>::with<v1::SetParamReply>,
+  caf::replies_to<v1::GetGraphRequest>::with<v1::GetGraphReply>,
+  caf::replies_to<v1::StatusRequest>::with<v1::StatusReply>>;
+
+/// google.rpc.Code numbers used in v1::Status.
+enum status_code : int32_t {
+  code_ok = 0,
+  code_invalid_argument = 3,
+  code_deadline_exceeded = 4,
+  code_not_found = 5,
+  code_failed_precondition = 9,
+  code_internal = 13,
+  code_unavailable = 14,
+};
+
+inline v1::Status make_status(status_code code, std::string message, std::string field = {}) {
+  v1::Status s;
+  s.set_code(code);
+  s.set_message(std::move(message));
+  s.set_field(std::move(field));
+  return s;
+}
+
+} // namespace sg

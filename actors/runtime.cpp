@@ -1,0 +1,229 @@
+#include "actors/runtime.hpp"
+
+#include <caf/io/all.hpp>
+
+#include "actors/host.hpp"
+#include "actors/hub.hpp"
+#include "graph/params.hpp"
+
+namespace sg {
+
+// -- event_stream ---------------------------------------------------------------------------
+
+bool event_stream::next(v1::Event& out, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mtx_);
+  if (!cv_.wait_for(lock, timeout, [this] { return !queue_.empty() || closed_; }))
+    return false;
+  if (queue_.empty())
+    return false;
+  out = std::move(queue_.front());
+  queue_.pop_front();
+  return true;
+}
+
+void event_stream::close() {
+  std::function<void()> f;
+  {
+    std::lock_guard<std::mutex> lock(mtx_);
+    if (closed_)
+      return;
+    closed_ = true;
+    f = std::move(on_close_);
+  }
+  cv_.notify_all();
+  if (f)
+    f();
+}
+
+bool event_stream::closed() const {
+  std::lock_guard<std::mutex> lock(mtx_);
+  return closed_;
+}
+
+uint64_t event_stream::resyncs() const {
+  std::lock_guard<std::mutex> lock(mtx_);
+  return resyncs_;
+}
+
+bool event_stream::push(v1::Event ev) {
+  bool ok = true;
+  {
+    std::lock_guard<std::mutex> lock(mtx_);
+    if (closed_)
+      return true;
+    if (queue_.size() >= capacity_) {
+      // Fallen behind: drop the backlog; the hub answers the resync with a fresh Snapshot.
+      queue_.clear();
+      ++resyncs_;
+      ok = false;
+    } else {
+      queue_.push_back(std::move(ev));
+    }
+  }
+  cv_.notify_one();
+  return ok;
+}
+
+void event_stream::on_close(std::function<void()> f) {
+  std::lock_guard<std::mutex> lock(mtx_);
+  on_close_ = std::move(f);
+}
+
+// -- runtime --------------------------------------------------------------------------------
+
+namespace {
+
+struct sg_config : caf::actor_system_config {
+  explicit sg_config(const runtime_options& opts) {
+    add_message_types<caf::id_block::studiograph>();
+    load<caf::io::middleman>();
+    if (opts.scheduler_threads > 0)
+      set("scheduler.max-threads", opts.scheduler_threads);
+    set("logger.console", caf::atom("none"));
+  }
+};
+
+const auto process_start = std::chrono::steady_clock::now();
+
+} // namespace
+
+struct runtime::impl {
+  explicit impl(const runtime_options& o) : opts(o), cfg(o), sys(cfg) {
+    hub = spawn_hub(sys);
+    host = spawn_host(sys, hub);
+  }
+
+  /// One blocking request; a transport error becomes `on_error(message)`.
+  template <class Reply, class Handle, class Request, class OnError>
+  Reply call(const Handle& dest, Request req, OnError on_error) {
+    caf::scoped_actor self{sys};
+    Reply out;
+    self->request(dest, opts.request_timeout, std::move(req))
+      .receive([&](Reply& r) { out = std::move(r); },
+               [&](caf::error& err) { out = on_error(caf::to_string(err)); });
+    return out;
+  }
+
+  template <class Reply>
+  static Reply unavailable(const std::string& why) {
+    Reply r;
+    *r.mutable_status() = make_status(code_unavailable, "actor system: " + why);
+    return r;
+  }
+
+  runtime_options opts;
+  sg_config cfg;
+  caf::actor_system sys;
+  hub_actor hub;
+  host_actor host;
+  std::mutex mtx;
+  std::string gateway_address;
+  std::vector<std::weak_ptr<event_stream>> streams;
+  bool down = false;
+};
+
+runtime::runtime(runtime_options opts) : impl_(std::make_unique<impl>(opts)) {
+}
+
+runtime::~runtime() {
+  shutdown();
+}
+
+v1::ApplyGraphReply runtime::apply_graph(const v1::GraphSpec& spec) {
+  v1::ApplyGraphRequest req;
+  *req.mutable_graph() = spec;
+  return impl_->call<v1::ApplyGraphReply>(impl_->host, std::move(req),
+                                          impl::unavailable<v1::ApplyGraphReply>);
+}
+
+v1::ListNodeTypesReply runtime::list_node_types() {
+  v1::ListNodeTypesReply reply;
+  for (const auto& info : node_registry::builtin().all())
+    *reply.add_types() = to_descriptor(info);
+  return reply;
+}
+
+v1::ListNodesReply runtime::list_nodes() {
+  return impl_->call<v1::ListNodesReply>(impl_->host, v1::ListNodesRequest{},
+                                         [](const std::string&) { return v1::ListNodesReply{}; });
+}
+
+v1::GetNodeReply runtime::get_node(const v1::GetNodeRequest& req) {
+  return impl_->call<v1::GetNodeReply>(impl_->host, req, impl::unavailable<v1::GetNodeReply>);
+}
+
+v1::SetParamReply runtime::set_param(const v1::SetParamRequest& req) {
+  return impl_->call<v1::SetParamReply>(impl_->host, req,
+                                        impl::unavailable<v1::SetParamReply>);
+}
+
+v1::GetGraphReply runtime::get_graph() {
+  return impl_->call<v1::GetGraphReply>(impl_->host, v1::GetGraphRequest{},
+                                        [](const std::string&) { return v1::GetGraphReply{}; });
+}
+
+v1::StatusReply runtime::status() {
+  auto reply = impl_->call<v1::StatusReply>(
+    impl_->host, v1::StatusRequest{}, [](const std::string&) { return v1::StatusReply{}; });
+  reply.set_version(STUDIOGRAPH_VERSION);
+  reply.set_uptime_s(
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - process_start).count());
+  std::lock_guard<std::mutex> lock(impl_->mtx);
+  reply.set_gateway_address(impl_->gateway_address);
+  return reply;
+}
+
+std::shared_ptr<event_stream> runtime::subscribe(const v1::SubscribeRequest& req,
+                                                 size_t capacity) {
+  auto stream = std::make_shared<event_stream>(capacity);
+  auto hub = impl_->hub;
+  // The sink is an ordinary actor, so a subscriber on another host works the same way.
+  auto sink = impl_->sys.spawn([stream, hub](caf::event_based_actor* self) -> caf::behavior {
+    return {
+      [self, stream, hub](v1::Event& ev) {
+        if (!stream->push(std::move(ev)))
+          self->send(hub, sg::resync_atom_v);
+      },
+    };
+  });
+  caf::scoped_actor self{impl_->sys};
+  uint64_t id = 0;
+  bool ok = false;
+  self->request(hub, impl_->opts.request_timeout, caf::subscribe_atom_v, sink, req)
+    .receive([&](uint64_t x) { id = x, ok = true; }, [&](caf::error&) {});
+  stream->on_close([hub, sink, id] {
+    caf::anon_send(hub, caf::unsubscribe_atom_v, id);
+    caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
+  });
+  if (!ok) {
+    stream->close();
+    return stream;
+  }
+  std::lock_guard<std::mutex> lock(impl_->mtx);
+  impl_->streams.push_back(stream);
+  return stream;
+}
+
+void runtime::set_gateway_address(const std::string& address) {
+  std::lock_guard<std::mutex> lock(impl_->mtx);
+  impl_->gateway_address = address;
+}
+
+void runtime::shutdown() {
+  std::vector<std::weak_ptr<event_stream>> streams;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mtx);
+    if (impl_->down)
+      return;
+    impl_->down = true;
+    streams.swap(impl_->streams);
+  }
+  for (auto& w : streams)
+    if (auto s = w.lock())
+      s->close();
+  caf::anon_send_exit(impl_->host, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(impl_->hub, caf::exit_reason::user_shutdown);
+  impl_->sys.await_all_actors_done();
+}
+
+} // namespace sg

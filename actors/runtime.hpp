@@ -1,0 +1,94 @@
+#pragma once
+
+/// The actor system of one studiograph process, behind a plain C++ façade.
+///
+/// `runtime` owns the CAF actor system, the event hub and the host actor. Its methods are
+/// thread-safe and blocking (each call is one request to an actor, bounded by a timeout), so
+/// gRPC server threads, command-line programs and tests can use it without touching CAF.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "studiograph/v1/control.pb.h"
+#include "studiograph/v1/events.pb.h"
+
+namespace sg {
+
+namespace v1 = studiograph::v1;
+
+struct runtime_options {
+  /// Upper bound for one request to an actor.
+  std::chrono::milliseconds request_timeout{3000};
+  /// Worker threads of the actor scheduler (0: CAF's default).
+  size_t scheduler_threads = 0;
+};
+
+/// The receiving end of one subscription: a bounded queue filled by the event hub. The first
+/// event is always a Snapshot. When the consumer falls `capacity` events behind, queued deltas
+/// are dropped and the hub sends a fresh Snapshot (a resync), so memory stays bounded.
+class event_stream {
+public:
+  explicit event_stream(size_t capacity) : capacity_(capacity) {}
+
+  /// thread: consumer. Waits up to `timeout`; false on timeout or once closed and drained.
+  bool next(v1::Event& out, std::chrono::milliseconds timeout);
+  /// thread: any. Stops the subscription; `next` returns false once the queue is drained.
+  void close();
+  bool closed() const;
+  /// Number of resyncs so far.
+  uint64_t resyncs() const;
+
+  /// thread: hub side. Queues an event; false when the queue was full and got cleared (the
+  /// caller then asks the hub for a resync).
+  bool push(v1::Event ev);
+  /// Called when the stream is closed (unsubscribes from the hub).
+  void on_close(std::function<void()> f);
+
+private:
+  mutable std::mutex mtx_;
+  std::condition_variable cv_;
+  std::deque<v1::Event> queue_;
+  size_t capacity_;
+  bool closed_ = false;
+  uint64_t resyncs_ = 0;
+  std::function<void()> on_close_;
+};
+
+class runtime {
+public:
+  explicit runtime(runtime_options opts = {});
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  /// Starts (or, later, diffs in) a validated graph: spawns devices and node actors.
+  v1::ApplyGraphReply apply_graph(const v1::GraphSpec& spec);
+  v1::ListNodeTypesReply list_node_types();
+  v1::ListNodesReply list_nodes();
+  v1::GetNodeReply get_node(const v1::GetNodeRequest& req);
+  /// An intent for a node authority; the reply carries the applied ParamChanged or a Status
+  /// (code 3 INVALID_ARGUMENT / 5 NOT_FOUND with `field` set) and then nothing changed.
+  v1::SetParamReply set_param(const v1::SetParamRequest& req);
+  v1::GetGraphReply get_graph();
+  v1::StatusReply status();
+  /// Subscribes to ordered events (Snapshot first). Close the stream to unsubscribe.
+  std::shared_ptr<event_stream> subscribe(const v1::SubscribeRequest& req,
+                                          size_t capacity = 4096);
+  /// Shown in status replies.
+  void set_gateway_address(const std::string& address);
+  /// Stops devices and actors; called by the destructor.
+  void shutdown();
+
+  struct impl;
+
+private:
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace sg

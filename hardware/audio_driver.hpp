@@ -1,0 +1,45 @@
+#pragma once
+
+/// Audio devices: each driver owns one realtime thread that calls `render_engine::render` once
+/// per block. Backends: JACK, ALSA and PulseAudio through RtAudio, and `null`, a
+/// software-clocked device that keeps time with the wall clock (optionally recording to WAV).
+
+#include <memory>
+#include <string>
+
+#include "nodes/core/render_plan.hpp"
+#include "studiograph/v1/graph.pb.h"
+
+namespace sg {
+
+namespace v1 = studiograph::v1;
+
+class audio_driver {
+public:
+  virtual ~audio_driver() = default;
+  /// thread: control. Stops the realtime thread; `render` is not called after it returns.
+  virtual void stop() noexcept = 0;
+  /// The backend actually opened: jack, alsa, pulse or null.
+  virtual std::string backend() const = 0;
+  /// Frames per callback the backend settled on.
+  virtual uint32_t block() const = 0;
+  /// True when the realtime thread runs with a realtime scheduling class.
+  virtual bool realtime_priority() const = 0;
+};
+
+struct open_result {
+  std::unique_ptr<audio_driver> driver;
+  /// Why nothing opened; for `auto`, what each backend said.
+  std::string error;
+};
+
+/// thread: control. Opens the device `spec` describes and starts rendering `engine`. `auto`
+/// tries a running JACK server, then PulseAudio, then ALSA's default device, then `null`.
+open_result open_audio_driver(const v1::DeviceSpec& spec, render_engine& engine);
+
+/// thread: control. Renders `seconds` of audio as fast as possible into a WAV file
+/// (32-bit float) with the engine's device channel count; returns an error text or empty.
+std::string render_offline(render_engine& engine, uint32_t block, double seconds,
+                           const std::string& wav_path);
+
+} // namespace sg

@@ -1,0 +1,28 @@
+#pragma once
+
+/// Clock domains: which nodes each audio device renders.
+
+#include <string>
+#include <vector>
+
+#include "nodes/core/render_plan.hpp"
+#include "studiograph/v1/graph.pb.h"
+
+namespace sg {
+
+namespace v1 = studiograph::v1;
+
+/// The nodes one audio device renders, in graph order, and the audio edges between them
+/// (indices into `nodes`). A node's slot in the device's plan is its index here.
+struct audio_domain {
+  v1::DeviceSpec device;
+  std::vector<v1::NodeSpec> nodes;
+  std::vector<plan_edge_spec> edges;
+};
+
+/// Splits a validated graph into audio clock domains. Nodes joined by audio edges share a
+/// domain, the one of the device an audio.output among them is bound to; a chain that reaches
+/// no output (e.g. only a meter) renders on the first audio device.
+std::vector<audio_domain> split_domains(const v1::GraphSpec& spec, const node_registry& reg);
+
+} // namespace sg

@@ -1,0 +1,24 @@
+#pragma once
+
+/// Backend constructors behind `open_audio_driver`.
+
+#include <memory>
+#include <string>
+
+#include "hardware/audio_driver.hpp"
+
+namespace sg {
+
+/// JACK, ALSA or PulseAudio through RtAudio; null and `error` set when it cannot open.
+std::unique_ptr<audio_driver> open_rtaudio(const std::string& backend,
+                                           const v1::DeviceSpec& spec, render_engine& engine,
+                                           std::string& error);
+
+/// The software-clocked device (never fails unless the WAV file cannot be created).
+std::unique_ptr<audio_driver> open_null(const v1::DeviceSpec& spec, render_engine& engine,
+                                        std::string& error);
+
+/// True when the calling thread runs under SCHED_FIFO or SCHED_RR.
+bool current_thread_is_realtime();
+
+} // namespace sg

@@ -1,0 +1,238 @@
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <boost/lockfree/spsc_queue.hpp>
+#include <sndfile.h>
+
+#include "hardware/drivers.hpp"
+
+namespace sg {
+
+bool current_thread_is_realtime() {
+  int policy = 0;
+  sched_param param{};
+  if (pthread_getschedparam(pthread_self(), &policy, &param) != 0)
+    return false;
+  return policy == SCHED_FIFO || policy == SCHED_RR;
+}
+
+namespace {
+
+constexpr long ns_per_s = 1'000'000'000L;
+
+void add_ns(timespec& t, long ns) {
+  t.tv_nsec += ns;
+  while (t.tv_nsec >= ns_per_s) {
+    t.tv_nsec -= ns_per_s;
+    ++t.tv_sec;
+  }
+}
+
+bool later(const timespec& a, const timespec& b) {
+  return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
+}
+
+/// Drains interleaved frames from the realtime thread's ring into a WAV file, off the
+/// realtime thread.
+class wav_tap {
+public:
+  wav_tap(SNDFILE* file, uint32_t channels, size_t ring_frames)
+    : file_(file), channels_(channels), ring_(ring_frames * channels),
+      scratch_(ring_frames * channels) {
+    writer_ = std::thread([this] { run(); });
+  }
+
+  ~wav_tap() {
+    done_.store(true);
+    writer_.join();
+    drain();
+    sf_close(file_);
+  }
+
+  // thread: realtime. Copies one block; frames that do not fit are counted, never waited for.
+  void push(float* const* planar, uint32_t frames) noexcept {
+    if (ring_.write_available() < static_cast<size_t>(frames) * channels_) {
+      dropped_.fetch_add(frames, std::memory_order_relaxed);
+      return;
+    }
+    for (uint32_t f = 0; f < frames; ++f)
+      for (uint32_t c = 0; c < channels_; ++c)
+        ring_.push(planar[c][f]);
+  }
+
+private:
+  void run() {
+    while (!done_.load()) {
+      drain();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  void drain() {
+    size_t n = ring_.pop(scratch_.data(), scratch_.size());
+    n -= n % channels_;
+    if (n > 0)
+      sf_writef_float(file_, scratch_.data(), static_cast<sf_count_t>(n / channels_));
+  }
+
+  SNDFILE* file_;
+  uint32_t channels_;
+  boost::lockfree::spsc_queue<float> ring_;
+  std::vector<float> scratch_;
+  std::atomic<bool> done_{false};
+  std::atomic<uint64_t> dropped_{0};
+  std::thread writer_;
+};
+
+class null_driver final : public audio_driver {
+public:
+  null_driver(const v1::DeviceSpec& spec, render_engine& engine, std::unique_ptr<wav_tap> tap)
+    : engine_(engine), block_(spec.block()), tap_(std::move(tap)) {
+    buffers_.assign(static_cast<size_t>(engine.device_channels()) * block_, 0.0f);
+    for (uint32_t c = 0; c < engine.device_channels(); ++c)
+      channels_.push_back(buffers_.data() + static_cast<size_t>(c) * block_);
+    period_ns_ = static_cast<long>(static_cast<double>(block_) * ns_per_s / spec.sample_rate());
+    thread_ = std::thread([this] { run(); });
+  }
+
+  ~null_driver() override { stop(); }
+
+  void stop() noexcept override {
+    if (thread_.joinable()) {
+      running_.store(false);
+      thread_.join();
+    }
+    tap_.reset();
+  }
+
+  std::string backend() const override { return "null"; }
+  uint32_t block() const override { return block_; }
+  bool realtime_priority() const override { return rt_.load(); }
+
+private:
+  // thread: realtime. One block per period on an absolute schedule; a wake-up later than a
+  // whole period counts as an xrun and re-anchors the schedule (the device "slipped").
+  void run() {
+    sched_param param{};
+    param.sched_priority = 70;
+    rt_.store(pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0);
+    timespec next{};
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    while (running_.load(std::memory_order_relaxed)) {
+      engine_.render(channels_.data(), block_);
+      if (tap_)
+        tap_->push(channels_.data(), block_);
+      add_ns(next, period_ns_);
+      timespec now{};
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      timespec deadline = next;
+      add_ns(deadline, period_ns_);
+      if (later(now, deadline)) {
+        engine_.stats().xruns.fetch_add(1, std::memory_order_relaxed);
+        next = now;
+        continue;
+      }
+      clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
+    }
+  }
+
+  render_engine& engine_;
+  uint32_t block_;
+  long period_ns_ = 0;
+  std::vector<float> buffers_;
+  std::vector<float*> channels_;
+  std::unique_ptr<wav_tap> tap_;
+  std::atomic<bool> running_{true};
+  std::atomic<bool> rt_{false};
+  std::thread thread_;
+};
+
+SNDFILE* open_wav(const std::string& path, uint32_t channels, uint32_t rate, std::string& error) {
+  SF_INFO info{};
+  info.samplerate = static_cast<int>(rate);
+  info.channels = static_cast<int>(channels);
+  info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+  SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
+  if (!f)
+    error = "cannot write '" + path + "': " + sf_strerror(nullptr);
+  return f;
+}
+
+} // namespace
+
+std::unique_ptr<audio_driver> open_null(const v1::DeviceSpec& spec, render_engine& engine,
+                                        std::string& error) {
+  std::unique_ptr<wav_tap> tap;
+  auto it = spec.options().find("path");
+  if (it != spec.options().end() && !it->second.empty()) {
+    SNDFILE* f = open_wav(it->second, engine.device_channels(), spec.sample_rate(), error);
+    if (!f)
+      return nullptr;
+    // Two seconds of ring: the writer drains every 20 ms.
+    tap = std::make_unique<wav_tap>(f, engine.device_channels(), spec.sample_rate() * 2);
+  }
+  return std::make_unique<null_driver>(spec, engine, std::move(tap));
+}
+
+std::string render_offline(render_engine& engine, uint32_t block, double seconds,
+                           const std::string& wav_path) {
+  std::string error;
+  const auto rate = static_cast<uint32_t>(engine.sample_rate());
+  SNDFILE* f = open_wav(wav_path, engine.device_channels(), rate, error);
+  if (!f)
+    return error;
+  const uint32_t nch = engine.device_channels();
+  std::vector<float> planar(static_cast<size_t>(nch) * block), interleaved(planar.size());
+  std::vector<float*> channels;
+  for (uint32_t c = 0; c < nch; ++c)
+    channels.push_back(planar.data() + static_cast<size_t>(c) * block);
+  auto remaining = static_cast<uint64_t>(seconds * rate + 0.5);
+  while (remaining > 0) {
+    const auto frames = static_cast<uint32_t>(remaining < block ? remaining : block);
+    engine.render(channels.data(), frames);
+    for (uint32_t fr = 0; fr < frames; ++fr)
+      for (uint32_t c = 0; c < nch; ++c)
+        interleaved[static_cast<size_t>(fr) * nch + c] = channels[c][fr];
+    if (sf_writef_float(f, interleaved.data(), frames) != frames) {
+      error = "write to '" + wav_path + "' failed: " + sf_strerror(f);
+      break;
+    }
+    remaining -= frames;
+  }
+  sf_close(f);
+  return error;
+}
+
+std::unique_ptr<audio_driver> open_audio_driver_impl(const v1::DeviceSpec& spec,
+                                                     render_engine& engine, std::string& error) {
+  const std::string& backend = spec.backend().empty() ? std::string("auto") : spec.backend();
+  if (backend == "null")
+    return open_null(spec, engine, error);
+  if (backend != "auto")
+    return open_rtaudio(backend, spec, engine, error);
+  std::string tried;
+  for (const char* b : {"jack", "pulse", "alsa"}) {
+    std::string why;
+    if (auto d = open_rtaudio(b, spec, engine, why))
+      return d;
+    tried += (tried.empty() ? "" : "; ") + why;
+  }
+  auto d = open_null(spec, engine, error);
+  if (d)
+    error = tried;  // informational: why the hardware backends were skipped
+  return d;
+}
+
+open_result open_audio_driver(const v1::DeviceSpec& spec, render_engine& engine) {
+  open_result r;
+  r.driver = open_audio_driver_impl(spec, engine, r.error);
+  return r;
+}
+
+} // namespace sg

@@ -1,0 +1,305 @@
+/// Runs the built `sgctl` binary against a real gateway and checks its output and exit codes.
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include <google/protobuf/util/json_util.h>
+
+#include "tests/gateway/fixture.hpp"
+
+#ifndef SGCTL_PATH
+#error "SGCTL_PATH must name the sgctl binary"
+#endif
+
+namespace sg::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct run_result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s)
+    q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream is(text);
+  for (std::string line; std::getline(is, line);)
+    out.push_back(line);
+  return out;
+}
+
+class sgctl_fixture : public gateway_fixture {
+protected:
+  /// A fresh path prefix for one run's output files.
+  static std::string next_base() {
+    static std::atomic<int> counter{0};
+    return ::testing::TempDir() + "sgctl-" + std::to_string(getpid()) + "-" +
+           std::to_string(counter++);
+  }
+
+  /// Runs sgctl with `args`; stdout and stderr go to `base`.out/.err so that a background run
+  /// can be polled.
+  static run_result run(const std::vector<std::string>& args,
+                        const std::string& base = next_base()) {
+    const std::string out = base + ".out", err = base + ".err";
+    std::string cmd = quote(SGCTL_PATH);
+    for (const auto& a : args)
+      cmd.append(" ").append(quote(a));
+    cmd.append(" >").append(quote(out)).append(" 2>").append(quote(err));
+    int status = std::system(cmd.c_str());
+    run_result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    std::remove(out.c_str());
+    std::remove(err.c_str());
+    return r;
+  }
+
+  /// Same as run, with --addr pointing at the test gateway.
+  run_result ctl(std::vector<std::string> args, const std::string& base = next_base()) {
+    args.insert(args.begin(), {"--addr", address_});
+    return run(args, base);
+  }
+
+  /// Waits until a background run has printed something.
+  static bool wait_for_output(const std::string& base) {
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!slurp(base + ".out").empty())
+        return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+};
+
+TEST_F(sgctl_fixture, help_documents_exit_codes) {
+  auto r = run({"--help"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("Exit codes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cannot reach the server"), std::string::npos) << r.out;
+}
+
+TEST_F(sgctl_fixture, usage_errors_exit_1) {
+  EXPECT_EQ(run({}).code, 1);
+  EXPECT_EQ(run({"frobnicate"}).code, 1);
+  EXPECT_EQ(ctl({"set", "osc.frequency"}).code, 1);
+  EXPECT_EQ(ctl({"set", "oscfrequency", "1"}).code, 1);
+  EXPECT_EQ(ctl({"watch", "--kind", "nonsense"}).code, 1);
+}
+
+TEST_F(sgctl_fixture, nodes_prints_a_table) {
+  auto r = ctl({"nodes"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), 5u) << r.out;
+  EXPECT_EQ(lines[0].rfind("ID", 0), 0u);
+  EXPECT_NE(r.out.find("audio.sine"), std::string::npos);
+  EXPECT_NE(r.out.find("main"), std::string::npos);
+  EXPECT_NE(r.out.find("running"), std::string::npos);
+}
+
+TEST_F(sgctl_fixture, types_lists_params_with_ranges) {
+  auto r = ctl({"types"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("audio.sine"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("frequency"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1..20000"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Hz"), std::string::npos) << r.out;
+}
+
+TEST_F(sgctl_fixture, get_shows_values) {
+  auto r = ctl({"get", "osc"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("audio.sine"), std::string::npos) << r.out;
+  bool found = false;
+  for (const auto& line : lines_of(r.out))
+    if (line.rfind("frequency", 0) == 0) {
+      found = true;
+      EXPECT_NE(line.find("440"), std::string::npos) << line;
+      EXPECT_NE(line.find("Hz"), std::string::npos) << line;
+    }
+  EXPECT_TRUE(found) << r.out;
+}
+
+TEST_F(sgctl_fixture, set_applies_with_an_sgctl_origin) {
+  v1::SubscribeRequest req;
+  req.add_kinds(v1::EVENT_KIND_PARAM_CHANGED);
+  auto sub_ctx = ctx(10s);
+  auto reader = cl_->events->Subscribe(sub_ctx.get(), req);
+  v1::Event ev;
+  ASSERT_TRUE(reader->Read(&ev) && ev.has_snapshot());
+
+  auto r = ctl({"set", "osc.frequency", "220"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("osc.frequency = 220 node_rev="), std::string::npos) << r.out;
+
+  ASSERT_TRUE(reader->Read(&ev) && ev.has_param_changed()) << ev.ShortDebugString();
+  EXPECT_EQ(ev.param_changed().origin().client_id().rfind("sgctl-", 0), 0u);
+  EXPECT_EQ(ev.param_changed().origin().client_rev(), 1u);
+  EXPECT_EQ(ev.param_changed().value().double_value(), 220);
+  sub_ctx->TryCancel();
+  reader->Finish();
+}
+
+TEST_F(sgctl_fixture, set_errors_exit_with_their_category) {
+  v1::GetNodeReply before;
+  ASSERT_TRUE(cl_->get("osc", before).ok());
+
+  auto r = ctl({"set", "osc.frequency", "abc"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.err.rfind("sgctl: INVALID_ARGUMENT: value: ", 0), 0u) << r.err;
+
+  r = ctl({"set", "osc.frequency", "50000"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.err.rfind("sgctl: INVALID_ARGUMENT: value: ", 0), 0u) << r.err;
+
+  r = ctl({"set", "osc.nope", "1"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.err.rfind("sgctl: INVALID_ARGUMENT: param: ", 0), 0u) << r.err;
+
+  r = ctl({"set", "nope.level", "1"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_EQ(r.err.rfind("sgctl: NOT_FOUND: node: ", 0), 0u) << r.err;
+
+  r = ctl({"get", "nope"});
+  EXPECT_EQ(r.code, 3) << r.err;
+
+  v1::GetNodeReply after;
+  ASSERT_TRUE(cl_->get("osc", after).ok());
+  EXPECT_EQ(after.node().ShortDebugString(), before.node().ShortDebugString());
+}
+
+TEST_F(sgctl_fixture, unreachable_server_exits_4) {
+  auto r = run({"--addr", "127.0.0.1:1", "--timeout", "2", "nodes"});
+  EXPECT_EQ(r.code, 4) << r.err;
+  EXPECT_EQ(r.err.rfind("sgctl: UNAVAILABLE: ", 0), 0u) << r.err;
+  EXPECT_EQ(run({"--addr", "127.0.0.1:1", "watch"}).code, 4);
+}
+
+TEST_F(sgctl_fixture, json_output_is_one_object_per_line) {
+  auto r = ctl({"--json", "nodes"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  v1::ListNodesReply nodes;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines[0], &nodes).ok()) << lines[0];
+  EXPECT_EQ(nodes.nodes_size(), 4);
+  EXPECT_NE(lines[0].find("\"node_rev\""), std::string::npos) << lines[0];
+
+  r = ctl({"--json", "get", "osc"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  v1::GetNodeReply node;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &node).ok()) << r.out;
+  EXPECT_EQ(node.node().id(), "osc");
+  EXPECT_NE(r.out.find("\"type_info\""), std::string::npos) << r.out;
+
+  r = ctl({"--json", "watch", "--count", "3"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    v1::Event ev;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines[i], &ev).ok()) << lines[i];
+    EXPECT_EQ(ev.seq(), i + 1);
+    EXPECT_EQ(ev.has_snapshot(), i == 0);
+    EXPECT_NE(lines[i].find("\"seq\""), std::string::npos);
+  }
+}
+
+TEST_F(sgctl_fixture, watch_prints_param_changes) {
+  auto base = next_base();
+  auto watcher = std::async(std::launch::async, [&] {
+    return ctl({"watch", "--kind", "param_changed", "--node", "amp", "--count", "2"}, base);
+  });
+  // Wait for the subscription (its snapshot line) before changing anything.
+  ASSERT_TRUE(wait_for_output(base));
+  auto value = dbl(-9);
+  v1::SetParamReply reply;
+  ASSERT_TRUE(cl_->set("osc", "level", &value, reply, "filtered-out", 1).ok());
+  ASSERT_TRUE(cl_->set("amp", "level", &value, reply, "tester", 5).ok());
+  ASSERT_EQ(watcher.wait_for(10s), std::future_status::ready);
+  auto r = watcher.get();
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_EQ(lines[0].rfind("#1 snapshot graph=gw-test", 0), 0u) << lines[0];
+  EXPECT_EQ(lines[1], "#2 param_changed amp.level = -9 rev=" +
+                        std::to_string(reply.applied().node_rev()) + " origin=tester:5");
+}
+
+TEST_F(sgctl_fixture, watch_reconnects_and_reseeds_after_the_server_returns) {
+  auto base = next_base();
+  auto watcher = std::async(std::launch::async, [&] {
+    return ctl({"watch", "--kind", "snapshot", "--count", "2"}, base);
+  });
+  ASSERT_TRUE(wait_for_output(base));
+  gw_->stop();
+  std::this_thread::sleep_for(300ms);  // sgctl sees UNAVAILABLE and retries into a void
+  gateway again(*rt_, {.listen = address_});
+  auto error = again.start();
+  ASSERT_FALSE(error) << *error;
+  ASSERT_EQ(watcher.wait_for(10s), std::future_status::ready);
+  auto r = watcher.get();
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_EQ(lines[0].rfind("#1 snapshot", 0), 0u);
+  EXPECT_EQ(lines[1].rfind("#1 snapshot", 0), 0u) << "a new subscription starts at seq 1";
+  EXPECT_NE(r.err.find("reconnecting"), std::string::npos) << r.err;
+}
+
+TEST_F(sgctl_fixture, status_shows_graph_and_devices) {
+  auto r = ctl({"status"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("gw-test"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("null"), std::string::npos) << r.out;
+}
+
+TEST_F(sgctl_fixture, validate_prints_diagnostics_and_exits_2) {
+  auto dir = ::testing::TempDir();
+  auto bad = dir + "sgctl-bad-" + std::to_string(getpid()) + ".yaml";
+  auto good = dir + "sgctl-good-" + std::to_string(getpid()) + ".yaml";
+  std::ofstream(bad) << "version: 1\nname: bad\nnodes:\n  - { id: x, type: audio.nope }\n";
+  std::ofstream(good) << gw_test_graph;
+
+  auto r = ctl({"validate", bad});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.err.rfind(bad + ":4:", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(": error: "), std::string::npos) << r.err;
+
+  r = ctl({"validate", good});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("ok"), std::string::npos);
+
+  EXPECT_EQ(ctl({"validate", dir + "does-not-exist.yaml"}).code, 1);
+  std::remove(bad.c_str());
+  std::remove(good.c_str());
+}
+
+} // namespace
+} // namespace sg::test
