@@ -51,10 +51,14 @@ bool event_stream::push(v1::Event ev) {
     std::lock_guard<std::mutex> lock(mtx_);
     if (closed_)
       return true;
+    if (resync_pending_ && !ev.has_snapshot())
+      return true;  // superseded by the Snapshot the hub is about to send
+    resync_pending_ = false;
     if (queue_.size() >= capacity_) {
-      // Fallen behind: drop the backlog; the hub answers the resync with a fresh Snapshot.
+      // Fallen behind: drop the backlog and every delta until the hub's fresh Snapshot.
       queue_.clear();
       ++resyncs_;
+      resync_pending_ = true;
       ok = false;
     } else {
       queue_.push_back(std::move(ev));

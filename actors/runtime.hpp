@@ -45,7 +45,7 @@ public:
   uint64_t resyncs() const;
 
   /// thread: hub side. Queues an event; false when the queue was full and got cleared (the
-  /// caller then asks the hub for a resync).
+  /// caller then asks the hub for a resync; deltas are dropped until its Snapshot arrives).
   bool push(v1::Event ev);
   /// Called when the stream is closed (unsubscribes from the hub).
   void on_close(std::function<void()> f);
@@ -56,6 +56,7 @@ private:
   std::deque<v1::Event> queue_;
   size_t capacity_;
   bool closed_ = false;
+  bool resync_pending_ = false;
   uint64_t resyncs_ = 0;
   std::function<void()> on_close_;
 };
