@@ -115,6 +115,11 @@ struct runtime::impl {
     return r;
   }
 
+  template <class Reply>
+  static Reply thrower(const std::string& why) {
+    throw runtime_unavailable("actor system: " + why);
+  }
+
   runtime_options opts;
   sg_config cfg;
   caf::actor_system sys;
@@ -149,7 +154,7 @@ v1::ListNodeTypesReply runtime::list_node_types() {
 
 v1::ListNodesReply runtime::list_nodes() {
   return impl_->call<v1::ListNodesReply>(impl_->host, v1::ListNodesRequest{},
-                                         [](const std::string&) { return v1::ListNodesReply{}; });
+                                         impl::thrower<v1::ListNodesReply>);
 }
 
 v1::GetNodeReply runtime::get_node(const v1::GetNodeRequest& req) {
@@ -163,12 +168,12 @@ v1::SetParamReply runtime::set_param(const v1::SetParamRequest& req) {
 
 v1::GetGraphReply runtime::get_graph() {
   return impl_->call<v1::GetGraphReply>(impl_->host, v1::GetGraphRequest{},
-                                        [](const std::string&) { return v1::GetGraphReply{}; });
+                                        impl::thrower<v1::GetGraphReply>);
 }
 
 v1::StatusReply runtime::status() {
-  auto reply = impl_->call<v1::StatusReply>(
-    impl_->host, v1::StatusRequest{}, [](const std::string&) { return v1::StatusReply{}; });
+  auto reply = impl_->call<v1::StatusReply>(impl_->host, v1::StatusRequest{},
+                                            impl::thrower<v1::StatusReply>);
   reply.set_version(STUDIOGRAPH_VERSION);
   reply.set_uptime_s(
     std::chrono::duration<double>(std::chrono::steady_clock::now() - process_start).count());

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 
 #include "studiograph/v1/control.pb.h"
@@ -59,6 +60,13 @@ private:
   bool resync_pending_ = false;
   uint64_t resyncs_ = 0;
   std::function<void()> on_close_;
+};
+
+/// Thrown by runtime calls whose reply has no Status field when the actor system did not
+/// answer in time (the gateway maps it to UNAVAILABLE).
+class runtime_unavailable : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
 };
 
 class runtime {

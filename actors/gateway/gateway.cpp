@@ -134,6 +134,8 @@ template <class F>
 grpc::Status guarded(F&& f) {
   try {
     return f();
+  } catch (const runtime_unavailable& e) {
+    return {grpc::StatusCode::UNAVAILABLE, e.what()};
   } catch (const std::exception& e) {
     return {grpc::StatusCode::INTERNAL, std::string("runtime: ") + e.what()};
   } catch (...) {

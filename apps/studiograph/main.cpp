@@ -68,7 +68,13 @@ int cmd_nodes() {
   return ok;
 }
 
-std::string status_line(const v1::StatusReply& st, double elapsed) {
+std::string status_line(runtime& rt, double elapsed) {
+  v1::StatusReply st;
+  try {
+    st = rt.status();
+  } catch (const runtime_unavailable& e) {
+    return "status unavailable: " + std::string(e.what());
+  }
   char buf[512];
   std::string line;
   std::snprintf(buf, sizeof buf, "[%6.1fs] %s", elapsed, st.graph_name().c_str());
@@ -102,7 +108,6 @@ int cmd_run(const std::string& path, const std::string& listen, double duration)
     std::cerr << "studiograph: gateway: " << *err << '\n';
     return gateway_failed;
   }
-  rt.set_gateway_address(gw.address());
   gw.set_serving(true);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -116,12 +121,12 @@ int cmd_run(const std::string& path, const std::string& listen, double duration)
     if (duration > 0 && elapsed >= duration)
       break;
     if (std::chrono::steady_clock::now() >= next) {
-      std::cout << status_line(rt.status(), elapsed) << std::endl;
+      std::cout << status_line(rt, elapsed) << std::endl;
       next += std::chrono::seconds(1);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  std::cout << status_line(rt.status(),
+  std::cout << status_line(rt,
                            std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
                              .count())
             << "\nstudiograph: stopping" << std::endl;
