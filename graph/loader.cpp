@@ -13,6 +13,7 @@
 #include <optional>
 #include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "graph/params.hpp"
@@ -578,27 +579,32 @@ void structure_pass::node(const YAML::Node& item) {
 void structure_pass::node_field(v1::NodeSpec& n, node_source& s, const entry& f,
                                 const std::string& of) {
   const std::string what = q(f.key) + of;
-  if (f.key == "id") {
-    auto v = string_field(f, what);
-    if (v && !is_identifier(*v))
-      report_.error(at(f.value), "invalid node id " + q(*v) + ": expected " + identifier_rule);
-    else if (v)
-      n.set_id(*v), s.id = at(f.value);
-  } else if (f.key == "type") {
-    if (auto v = string_field(f, what))
-      n.set_type(*v), s.type = at(f.value);
-  } else if (f.key == "params") {
-    if (!f.value.IsNull() && !f.value.IsMap())
-      report_.error(at(f.value), "expected a mapping of parameter name to value for " + what);
-    else if (f.value.IsMap())
+  if (f.key == "params") {
+    if (f.value.IsMap())
       s.params = entries(f.value, "in the params" + of, nullptr);
+    else if (!f.value.IsNull())
+      report_.error(at(f.value), "expected a mapping of parameter name to value for " + what);
+    return;
+  }
+  s.device_given = s.device_given || f.key == "device";
+  const auto v = string_field(f, what);
+  if (!v)
+    return;
+  const pos p = at(f.value);
+  if (f.key == "id" && !is_identifier(*v)) {
+    report_.error(p, "invalid node id " + q(*v) + ": expected " + identifier_rule);
+  } else if (f.key == "id") {
+    n.set_id(*v);
+    s.id = p;
+  } else if (f.key == "type") {
+    n.set_type(*v);
+    s.type = p;
   } else if (f.key == "device") {
-    s.device_given = true;
-    if (auto v = string_field(f, what))
-      n.set_device(*v), s.device = at(f.value);
+    n.set_device(*v);
+    s.device = p;
   } else if (f.key == "host") {
-    if (auto v = string_field(f, what))
-      n.set_host(*v), s.host = at(f.value);
+    n.set_host(*v);
+    s.host = p;
   }
 }
 
@@ -1032,18 +1038,59 @@ void semantic_pass::check_clock_domains() {
 
 // ---------------------------------------------------------------------------------------------
 
+/// Where each document of a stream starts, without building nodes.
+class document_starts final : public YAML::EventHandler {
+public:
+  std::vector<YAML::Mark> marks;
+
+  void OnDocumentStart(const YAML::Mark& m) override { marks.push_back(m); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+/// Checks that `text` holds exactly one document. Not YAML::LoadAll: on a stray ',' yaml-cpp 0.7
+/// yields empty documents forever without consuming input, allocating until the process dies
+/// (jbeder/yaml-cpp#1040, fixed upstream in #1319); a document that does not advance stops here.
+bool one_document(std::string_view text, reporter& report) {
+  std::istringstream in{std::string(text)};
+  YAML::Parser parser(in);
+  document_starts docs;
+  while (parser.HandleNextDocument(docs)) {
+    const auto n = docs.marks.size();
+    if (n >= 2 && docs.marks[n - 1].pos <= docs.marks[n - 2].pos) {
+      const auto& m = docs.marks[n - 1];
+      const auto at_mark = static_cast<size_t>(std::max(m.pos, 0));
+      const std::string what = at_mark < text.size() ? q(text.substr(at_mark, 1)) : "end of file";
+      report.error(at(m), "invalid YAML: unexpected " + what);
+      return false;
+    }
+  }
+  if (docs.marks.empty()) {
+    report.error({1, 1}, "the file is empty: expected a mapping with 'version: 1' and 'nodes'");
+    return false;
+  }
+  if (docs.marks.size() > 1)
+    report.error(at(docs.marks[1]), "expected one YAML document, found " +
+                                      std::to_string(docs.marks.size()) +
+                                      " (only the first is read)");
+  return true;
+}
+
 void load_documents(std::string_view text, const node_registry& reg, reporter& report,
                     graph_load_result& result) {
-  const auto docs = YAML::LoadAll(std::string(text));
-  if (docs.empty()) {
-    report.error({1, 1}, "the file is empty: expected a mapping with 'version: 1' and 'nodes'");
+  if (!one_document(text, report))
     return;
-  }
-  if (docs.size() > 1)
-    report.error(at(docs[1]), "expected one YAML document, found " + std::to_string(docs.size()) +
-                                " (only the first is read)");
   graph_source src;
-  structure_pass(text, reg, report, result.spec, src).run(docs[0]);
+  structure_pass(text, reg, report, result.spec, src).run(YAML::Load(std::string(text)));
   semantic_pass(reg, report, result.spec, src).run();
 }
 

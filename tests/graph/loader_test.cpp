@@ -477,7 +477,7 @@ TEST(format_diagnostic, names_file_line_and_column) {
 
 TEST(load_graph_string, never_throws_on_garbage) {
   const std::vector<std::string> inputs = {
-    "", "\t", "{", "[", ": :", "*alias", "&a [*a]", "version: 1\nnodes: [", "\x01\x02\xff",
+    "", "\t", "{", "[", ": :", ",", ",a", "[:", "{:", "*alias", "&a [*a]", "version: 1\nnodes: [", "\x01\x02\xff",
     "version: !!binary AAAA\nnodes: !!map {}\n", "? [a, b]\n: c\n", "version: 1\nnodes:\n  - ~\n",
     "version: 1\nnodes: []\nedges:\n  - ->\n  - .->.\n  - a.b->c.d->e.f\n  - {}\n"};
   for (const auto& text : inputs) {

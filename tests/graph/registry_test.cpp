@@ -98,7 +98,7 @@ TEST(descriptor, describes_the_mixer) {
   EXPECT_EQ(d.ports(0).kind(), v1::MEDIA_KIND_AUDIO);
   EXPECT_EQ(d.ports(0).repeat_param(), "inputs");
   EXPECT_EQ(d.ports(1).direction(), v1::PORT_DIRECTION_OUT);
-  ASSERT_EQ(d.params_size(), 10);  // inputs, level, level1..level8
+  ASSERT_EQ(d.params_size(), 18);  // inputs, level, level1..level16
   EXPECT_EQ(d.params(0).name(), "inputs");
   EXPECT_EQ(d.params(0).type(), v1::PARAM_TYPE_INT);
   EXPECT_EQ(d.params(0).default_value().int_value(), 2);
@@ -106,7 +106,8 @@ TEST(descriptor, describes_the_mixer) {
   EXPECT_EQ(d.params(1).type(), v1::PARAM_TYPE_DOUBLE);
   EXPECT_EQ(d.params(1).unit(), "dB");
   EXPECT_TRUE(d.params(1).live());
-  EXPECT_EQ(d.params(9).name(), "level8");
+  EXPECT_EQ(d.params(17).name(), "level16");
+  EXPECT_EQ(d.params(0).max(), 16);  // one level per possible input
 }
 
 TEST(descriptor, describes_sine_and_output) {

@@ -50,7 +50,7 @@ node_info mixer_info() {
   info.summary = "Sums N inputs with per-input and master levels";
   info.ports = {{"in", port_dir::in, media_kind::audio, 0, "inputs"},
                 {"out", port_dir::out, media_kind::audio, 0, {}}};
-  param_info inputs{"inputs", param_type::integer, 1, 32, 2, "", "Number of inputs (in1..inN)"};
+  param_info inputs{"inputs", param_type::integer, 1, mixer_kernel::per_input_levels, 2, "", "Number of inputs (in1..inN)"};
   inputs.live = false;
   info.params = {inputs, {"level", param_type::real, -120, 24, 0, "dB", "Master level"}};
   for (uint32_t i = 1; i <= mixer_kernel::per_input_levels; ++i)

@@ -3,9 +3,9 @@
 /// audio.mixer — sums N inputs, each with its own level, through a master level.
 ///
 /// Ports:      in1..inN (audio, follow their sources), out (audio, widest input)
-/// Parameters: inputs     int     1..32        default 2   structural (sets N)
+/// Parameters: inputs     int     1..16        default 2   structural (sets N)
 ///             level      double  -120..24 dB  default 0   live (smoothed master)
-///             level1..8  double  -120..24 dB  default 0   live (smoothed, per input 1..8)
+///             level1..16 double  -120..24 dB  default 0   live (smoothed, one per input)
 /// Narrower inputs are up-mixed to the output width with the plan's rules (mono feeds every
 /// channel). Threads: configure/prepare on a control thread; set_param/process realtime.
 
@@ -17,7 +17,7 @@ namespace sg {
 
 class mixer_kernel final : public kernel {
 public:
-  static constexpr uint32_t per_input_levels = 8;
+  static constexpr uint32_t per_input_levels = 16;
   enum param : uint32_t { inputs = 0, level = 1, level1 = 2 };
 
   void configure(const param_values& values) override;
