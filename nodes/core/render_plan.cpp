@@ -285,6 +285,8 @@ void render_engine::collect_garbage() {
 }
 
 void render_engine::render(float* const* out, uint32_t frames) noexcept {
+  if (frames == 0)
+    return;
   const auto start = realtime_now();
   render_plan* next = nullptr;
   // Swap at the block boundary; keep the newest plan. A plan that cannot be retired (queue full)

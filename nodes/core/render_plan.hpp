@@ -120,7 +120,7 @@ public:
   void collect_garbage();
   /// thread: control. Next telemetry record, if any.
   bool pop_telemetry(telemetry_record& r) { return telemetry_.pop(r); }
-  /// thread: control. True once a submitted plan has been picked up.
+  /// thread: control. True while a submitted plan waits for the next block boundary.
   bool plan_pending() const { return pending_.read_available() > 0; }
 
   /// thread: realtime. Renders `frames` frames into planar `out` (device channel count).
