@@ -2,6 +2,8 @@
 
 /// Backend constructors behind `open_audio_driver`.
 
+#include <pthread.h>
+
 #include <memory>
 #include <string>
 
@@ -18,7 +20,7 @@ std::unique_ptr<audio_driver> open_rtaudio(const std::string& backend,
 std::unique_ptr<audio_driver> open_null(const v1::DeviceSpec& spec, render_engine& engine,
                                         std::string& error);
 
-/// True when the calling thread runs under SCHED_FIFO or SCHED_RR.
-bool current_thread_is_realtime();
+/// True when thread `t` runs under SCHED_FIFO or SCHED_RR.
+bool thread_is_realtime(pthread_t t);
 
 } // namespace sg

@@ -15,10 +15,10 @@
 
 namespace sg {
 
-bool current_thread_is_realtime() {
+bool thread_is_realtime(pthread_t t) {
   int policy = 0;
   sched_param param{};
-  if (pthread_getschedparam(pthread_self(), &policy, &param) != 0)
+  if (pthread_getschedparam(t, &policy, &param) != 0)
     return false;
   return policy == SCHED_FIFO || policy == SCHED_RR;
 }

@@ -1,3 +1,5 @@
+#include <pthread.h>
+
 #include <atomic>
 #include <memory>
 
@@ -53,7 +55,11 @@ public:
 
   std::string backend() const override { return backend_; }
   uint32_t block() const override { return block_; }
-  bool realtime_priority() const override { return rt_.load(std::memory_order_relaxed); }
+  // thread: control. Asks about the audio thread the callback recorded (no syscall there).
+  bool realtime_priority() const override {
+    const pthread_t t = audio_thread_.load(std::memory_order_acquire);
+    return t != pthread_t{} && thread_is_realtime(t);
+  }
 
 private:
   unsigned find_device(const std::string& name) {
@@ -70,10 +76,8 @@ private:
     render_engine& engine = self->engine_;
     if (status & RTAUDIO_OUTPUT_UNDERFLOW)
       engine.stats().xruns.fetch_add(1, std::memory_order_relaxed);
-    if (!self->checked_rt_) {
-      self->checked_rt_ = true;
-      self->rt_.store(current_thread_is_realtime(), std::memory_order_relaxed);
-    }
+    if (self->audio_thread_.load(std::memory_order_relaxed) == pthread_t{})
+      self->audio_thread_.store(pthread_self(), std::memory_order_release);
     float* channels[64];
     const uint32_t nch = engine.device_channels() < 64 ? engine.device_channels() : 64;
     for (uint32_t c = 0; c < nch; ++c)
@@ -86,8 +90,7 @@ private:
   std::string backend_;
   render_engine& engine_;
   unsigned block_ = 0;
-  bool checked_rt_ = false;
-  std::atomic<bool> rt_{false};
+  std::atomic<pthread_t> audio_thread_{};
 };
 
 } // namespace
