@@ -2,7 +2,6 @@
 
 #include <chrono>
 
-#include "graph/params.hpp"
 #include "hardware/audio_driver.hpp"
 
 namespace sg {
@@ -59,17 +58,10 @@ void publish_status(Self* self) {
 
 // Compiles the domain's plan and starts the device; fills `st.message` on failure.
 v1::Status open_device(device_state& st) {
-  const auto& reg = node_registry::builtin();
   const auto& dev = st.domain.device;
-  std::vector<plan_node_spec> nodes;
-  for (const auto& n : st.domain.nodes) {
-    const node_info* info = reg.find(n.type());
-    nodes.push_back({n.id(), info, to_param_values(*info, n), nullptr});
-  }
   audio_format format{static_cast<double>(dev.sample_rate()), dev.block()};
   std::string error;
-  auto plan = render_plan::compile(std::move(nodes), st.domain.edges, format, dev.channels(),
-                                   error);
+  auto plan = compile_domain_plan(st.domain, format, error);
   if (!plan)
     return make_status(code_failed_precondition, "device " + dev.name() + ": " + error);
   st.engine = std::make_unique<render_engine>(dev.channels(), format.sample_rate);

@@ -3,6 +3,8 @@
 #include <map>
 #include <numeric>
 
+#include "graph/params.hpp"
+
 namespace sg {
 
 namespace {
@@ -64,6 +66,18 @@ std::vector<audio_domain> split_domains(const v1::GraphSpec& spec, const node_re
     domains[df].edges.push_back({sf, e.from_port(), st, e.to_port()});
   }
   return domains;
+}
+
+std::unique_ptr<render_plan> compile_domain_plan(const audio_domain& domain,
+                                                 const audio_format& format,
+                                                 std::string& error) {
+  std::vector<plan_node_spec> nodes;
+  for (const auto& n : domain.nodes) {
+    const node_info* info = node_registry::builtin().find(n.type());
+    nodes.push_back({n.id(), info, to_param_values(*info, n), nullptr});
+  }
+  return render_plan::compile(std::move(nodes), domain.edges, format,
+                              domain.device.channels(), error);
 }
 
 } // namespace sg

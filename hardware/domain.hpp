@@ -25,4 +25,11 @@ struct audio_domain {
 /// no output (e.g. only a meter) renders on the first audio device.
 std::vector<audio_domain> split_domains(const v1::GraphSpec& spec, const node_registry& reg);
 
+/// thread: control. Compiles a domain's render plan with fresh kernels configured from the
+/// nodes' parameters; null and `error` set when it cannot. Used by device actors and by
+/// offline rendering, so both run exactly the same plan.
+std::unique_ptr<render_plan> compile_domain_plan(const audio_domain& domain,
+                                                 const audio_format& format,
+                                                 std::string& error);
+
 } // namespace sg

@@ -149,14 +149,9 @@ int cmd_render(const std::string& path, double seconds, const std::string& out, 
   auto& d = domains.front();
   if (block == 0)
     block = d.device.block();
-  std::vector<plan_node_spec> nodes;
-  for (const auto& n : d.nodes) {
-    const auto* info = node_registry::builtin().find(n.type());
-    nodes.push_back({n.id(), info, to_param_values(*info, n), nullptr});
-  }
   audio_format format{static_cast<double>(d.device.sample_rate()), block};
   std::string error;
-  auto plan = render_plan::compile(std::move(nodes), d.edges, format, d.device.channels(), error);
+  auto plan = compile_domain_plan(d, format, error);
   if (!plan) {
     std::cerr << "studiograph: " << error << '\n';
     return start_failed;
