@@ -28,8 +28,8 @@ namespace {
 using names = std::vector<std::string>;
 
 const names top_keys = {"version", "name", "hosts", "devices", "nodes", "edges"};
-const names device_keys = {"kind",     "backend", "sample_rate", "block",
-                           "channels", "device",  "path",        "client_name"};
+const names device_keys = {"kind",   "backend", "sample_rate", "block",      "channels",
+                           "device", "path",    "client_name", "priority"};
 const names device_option_keys = {"device", "path", "client_name"};
 const names backends = {"auto", "jack", "alsa", "pulse", "null"};
 const names node_keys = {"id", "type", "params", "device", "host"};
@@ -515,6 +515,9 @@ void structure_pass::device_field(v1::DeviceSpec& d, const entry& f) {
   } else if (f.key == "channels") {
     if (auto x = int_field(f, what, 1, 64))
       d.set_channels(static_cast<uint32_t>(*x));
+  } else if (f.key == "priority") {
+    if (auto x = int_field(f, what, 1, 95))
+      (*d.mutable_options())["priority"] = std::to_string(*x);
   } else if (contains(device_option_keys, f.key)) {
     if (auto s = string_field(f, what))
       (*d.mutable_options())[f.key] = *s;

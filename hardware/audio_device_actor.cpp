@@ -123,6 +123,7 @@ device_actor spawn_audio_device(caf::actor_system& sys, audio_domain domain, hub
         auto& st = self->state;
         drain_telemetry(self);
         st.engine->collect_garbage();
+        st.driver->promote_realtime();
         if (++st.ticks % ticks_per_status == 0)
           publish_status(self);
         self->delayed_send(self, tick_interval, caf::tick_atom_v);

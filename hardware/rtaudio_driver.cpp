@@ -1,6 +1,8 @@
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <memory>
 
 #include <rtaudio/RtAudio.h>
@@ -35,7 +37,10 @@ public:
     options.flags = RTAUDIO_NONINTERLEAVED | RTAUDIO_SCHEDULE_REALTIME;
     auto cn = spec.options().find("client_name");
     options.streamName = cn != spec.options().end() ? cn->second : "studiograph";
-    options.priority = 70;
+    auto pr = spec.options().find("priority");
+    if (pr != spec.options().end())
+      priority_ = std::clamp(std::atoi(pr->second.c_str()), 1, 95);
+    options.priority = priority_;
     block_ = spec.block();
     audio_.openStream(&out, nullptr, RTAUDIO_FLOAT32, spec.sample_rate(), &block_, &callback,
                       this, &options, nullptr);
@@ -45,7 +50,7 @@ public:
   void stop() noexcept override {
     try {
       if (audio_.isStreamRunning())
-        audio_.stopStream();
+        audio_.abortStream();  // no drain wait: it never ends if the server went away
       if (audio_.isStreamOpen())
         audio_.closeStream();
     } catch (const RtAudioError&) {
@@ -59,6 +64,20 @@ public:
   bool realtime_priority() const override {
     const pthread_t t = audio_thread_.load(std::memory_order_acquire);
     return t != pthread_t{} && thread_is_realtime(t);
+  }
+
+  void promote_realtime() override {
+    if (promoted_)
+      return;
+    const pthread_t t = audio_thread_.load(std::memory_order_acquire);
+    if (t == pthread_t{})
+      return;
+    promoted_ = true;
+    if (thread_is_realtime(t))
+      return;
+    sched_param param{};
+    param.sched_priority = priority_;
+    pthread_setschedparam(t, SCHED_FIFO, &param);
   }
 
 private:
@@ -90,6 +109,8 @@ private:
   std::string backend_;
   render_engine& engine_;
   unsigned block_ = 0;
+  int priority_ = 70;
+  bool promoted_ = false;  // control side only
   std::atomic<pthread_t> audio_thread_{};
 };
 
