@@ -39,6 +39,26 @@ using device_actor = caf::typed_actor<
   caf::reacts_to<caf::tick_atom>,
   caf::replies_to<v1::StatusRequest>::with<v1::DeviceStatus>>;
 
+/// The persistence writer (node type store.sqlite): owns the SQLite database (WAL) in its own
+/// thread.
+/// - v1::PersistParam: a committed value to store; coalesced per (node, param) and written in
+///   one transaction at most `flush_ms` later, then a StateDurable event goes to the hub
+/// - v1::PersistClear: removes stored values (a node removed, or parameters that no longer map)
+/// - (get_atom) -> StoredState: every stored value (the base layer when a graph starts)
+/// - (flush_atom) -> uint64_t: writes what is pending now; replies with the last durable batch
+/// - v1::Preset -> Status: saves (replaces) a preset
+/// - (get_atom, name) -> PresetReply: NOT_FOUND when absent
+/// - ListPresetsRequest -> ListPresetsReply, DeletePresetRequest -> DeletePresetReply
+using store_actor = caf::typed_actor<
+  caf::reacts_to<v1::PersistParam>,
+  caf::reacts_to<v1::PersistClear>,
+  caf::replies_to<caf::get_atom>::with<v1::StoredState>,
+  caf::replies_to<sg::flush_atom>::with<uint64_t>,
+  caf::replies_to<v1::Preset>::with<v1::Status>,
+  caf::replies_to<caf::get_atom, std::string>::with<v1::PresetReply>,
+  caf::replies_to<v1::ListPresetsRequest>::with<v1::ListPresetsReply>,
+  caf::replies_to<v1::DeletePresetRequest>::with<v1::DeletePresetReply>>;
+
 /// The host actor: spawns and supervises the node and device actors of its machine and routes
 /// requests to them.
 using host_actor = caf::typed_actor<
@@ -55,6 +75,8 @@ enum status_code : int32_t {
   code_invalid_argument = 3,
   code_deadline_exceeded = 4,
   code_not_found = 5,
+  code_already_exists = 6,
+  code_resource_exhausted = 8,
   code_failed_precondition = 9,
   code_internal = 13,
   code_unavailable = 14,
