@@ -1,8 +1,14 @@
 #include "actors/host.hpp"
 
+#include <deque>
 #include <map>
+#include <set>
+#include <variant>
 
-#include "actors/node_actor.hpp"
+#include "actors/state/layers.hpp"
+#include "actors/store/state_store.hpp"
+#include "actors/store/writer.hpp"
+#include "graph/params.hpp"
 #include "hardware/audio_device_actor.hpp"
 #include "hardware/domain.hpp"
 
@@ -11,133 +17,792 @@ namespace sg {
 namespace {
 
 constexpr auto open_timeout = std::chrono::seconds(10);
+constexpr auto node_timeout = std::chrono::seconds(5);
+constexpr auto store_timeout = std::chrono::seconds(10);
+constexpr const char* store_type = "store.sqlite";
 
 struct node_entry {
   node_actor handle;
-  const node_info* info = nullptr;
   kernel_binding binding;
+};
+
+/// An intent for a node that does not exist yet, held while a graph apply is in progress.
+struct held_intent {
+  std::variant<v1::SetParamRequest, v1::SettleRequest> intent;
+  caf::typed_response_promise<v1::SetParamReply> rp;
 };
 
 struct host_state {
   host_state() = default;  // not an aggregate: CAF must not build it from the self pointer
   hub_actor hub;
+  host_options options;
+  store_actor store;
+  std::string store_path;
   v1::GraphSpec graph;
   uint64_t graph_rev = 0;
-  bool running = false;
   std::map<std::string, node_entry> nodes;
   std::vector<device_actor> devices;
+  std::vector<audio_domain> domains;
+  /// A graph apply or preset load is in progress (the loading guard is up).
+  bool busy = false;
+  std::deque<held_intent> held;
   static inline const char* name = "host";
 };
 
 using self_ptr = host_actor::stateful_pointer<host_state>;
 
-v1::Snapshot initial_snapshot(const v1::GraphSpec& spec) {
-  v1::Snapshot snap;
-  snap.set_graph_name(spec.name());
-  for (const auto& n : spec.nodes())
-    *snap.add_nodes() = initial_node_state(*node_registry::builtin().find(n.type()), n);
-  return snap;
+template <class Reply>
+Reply failure(status_code code, std::string message, std::string field = {}) {
+  Reply reply;
+  *reply.mutable_status() = make_status(code, std::move(message), std::move(field));
+  return reply;
 }
 
-void stop_all(self_ptr self) {
-  for (auto& [id, e] : self->state.nodes) {
-    self->demonitor(e.handle.address());
-    self->send_exit(e.handle, caf::exit_reason::user_shutdown);
+void publish(self_ptr self, v1::Event ev) {
+  self->send(self->state.hub, std::move(ev));
+}
+
+const node_info& info_of(const std::string& type) {
+  return *node_registry::builtin().find(type);
+}
+
+// -- fan-in of requests to node actors --------------------------------------------------------
+
+/// Sends `msg` to every node in `ids` and calls `done` with the replies by id once all answered
+/// (a node that failed to answer is left out).
+template <class Reply, class... Ts>
+void ask_nodes(self_ptr self, const std::vector<std::string>& ids,
+               std::function<void(std::map<std::string, Reply>)> done, Ts... msg) {
+  struct pending {
+    size_t left = 0;
+    std::map<std::string, Reply> replies;
+    std::function<void(std::map<std::string, Reply>)> done;
+  };
+  auto p = std::make_shared<pending>();
+  p->done = std::move(done);
+  for (const auto& id : ids)
+    if (self->state.nodes.count(id))
+      ++p->left;
+  if (p->left == 0) {
+    p->done({});
+    return;
   }
+  for (const auto& id : ids) {
+    auto it = self->state.nodes.find(id);
+    if (it == self->state.nodes.end())
+      continue;
+    auto finish = [p] {
+      if (--p->left == 0)
+        p->done(std::move(p->replies));
+    };
+    self->request(it->second.handle, node_timeout, msg...)
+      .then([p, id, finish](Reply& r) { p->replies[id] = std::move(r), finish(); },
+            [finish](caf::error&) { finish(); });
+  }
+}
+
+void end_load(self_ptr self, const std::vector<std::string>& ids) {
+  for (const auto& id : ids) {
+    auto it = self->state.nodes.find(id);
+    if (it != self->state.nodes.end())
+      self->send(it->second.handle, sg::end_load_atom_v);
+  }
+}
+
+// -- routing of intents -----------------------------------------------------------------------
+
+template <class Request>
+void route_held(self_ptr self, const Request& req,
+                caf::typed_response_promise<v1::SetParamReply> rp) {
+  auto it = self->state.nodes.find(req.node());
+  if (it == self->state.nodes.end()) {
+    rp.deliver(failure<v1::SetParamReply>(code_not_found, "node: no node '" + req.node() + "'",
+                                          "node"));
+    return;
+  }
+  rp.delegate(it->second.handle, req);
+}
+
+/// An intent: straight to its node authority (which holds it while loading); for a node that
+/// does not exist yet while a graph apply runs, held here until the apply ends.
+template <class Request>
+caf::typed_response_promise<v1::SetParamReply> route_intent(self_ptr self,
+                                                            const Request& req) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<v1::SetParamReply>();
+  if (st.nodes.count(req.node()) || !st.busy) {
+    route_held(self, req, rp);
+  } else if (st.held.size() >= st.options.node.max_queued) {
+    rp.deliver(failure<v1::SetParamReply>(
+      code_unavailable,
+      "node: '" + req.node() + "' is not there yet (a graph apply is in progress) and " +
+        std::to_string(st.options.node.max_queued) + " intents are already waiting",
+      "node"));
+  } else {
+    st.held.push_back({req, rp});
+  }
+  return rp;
+}
+
+void release_held(self_ptr self) {
+  auto held = std::move(self->state.held);
+  self->state.held.clear();
+  for (auto& h : held)
+    std::visit([&](const auto& req) { route_held(self, req, h.rp); }, h.intent);
+}
+
+// -- persistence ------------------------------------------------------------------------------
+
+/// Where the graph wants its state: the command line wins, then a store.sqlite node's `path`,
+/// then a path derived from the graph name. Empty: persistence disabled.
+std::string resolve_state_path(const host_options& opts, const v1::GraphSpec& spec) {
+  if (opts.state_path == "none")
+    return {};
+  if (!opts.state_path.empty())
+    return opts.state_path;
+  for (const auto& n : spec.nodes())
+    if (n.type() == store_type) {
+      auto it = n.params().find("path");
+      if (it != n.params().end() && it->second.string_value() == "none")
+        return {};
+      if (it != n.params().end() && !it->second.string_value().empty())
+        return it->second.string_value();
+    }
+  return default_state_path(spec.name());
+}
+
+const v1::NodeSpec* store_node(const v1::GraphSpec& spec) {
+  for (const auto& n : spec.nodes())
+    if (n.type() == store_type)
+      return &n;
+  return nullptr;
+}
+
+/// Opens the database and spawns the writer (once per process). The graph gains an implicit
+/// store.sqlite node when it declares none, so the writer shows up like every other node.
+std::optional<v1::Status> start_store(self_ptr self, v1::GraphSpec& spec) {
+  auto& st = self->state;
+  const std::string path = resolve_state_path(st.options, spec);
+  const v1::NodeSpec* declared = store_node(spec);
+  double flush_ms = 5;
+  bool full = true;
+  if (declared) {
+    auto values = to_param_values(info_of(store_type), *declared);
+    flush_ms = values.numbers[info_of(store_type).param_index("flush_ms")];
+    full = values.numbers[info_of(store_type).param_index("synchronous")] >= 1;
+  }
+  if (path.empty())
+    return std::nullopt;
+  if (!declared) {
+    std::set<std::string> ids;
+    for (const auto& n : spec.nodes())
+      ids.insert(n.id());
+    auto* n = spec.add_nodes();
+    n->set_id(ids.count("store") ? "state_store" : "store");
+    n->set_type(store_type);
+  }
+  for (auto& n : *spec.mutable_nodes())
+    if (n.type() == store_type)
+      (*n.mutable_params())["path"].set_string_value(path);
+  if (st.store)
+    return std::nullopt;
+  std::string error;
+  auto db = state_store::open(path, full, error);
+  if (!db)
+    return make_status(code_failed_precondition, "state: " + error, "state");
+  st.store = spawn_store_writer(self->system(), std::move(db), st.hub,
+                                std::chrono::milliseconds(static_cast<int64_t>(flush_ms)));
+  st.store_path = path;
+  return std::nullopt;
+}
+
+// -- graph apply ------------------------------------------------------------------------------
+
+/// Everything one apply works out before it touches anything.
+struct apply_plan {
+  v1::GraphSpec graph;
+  std::map<std::string, v1::NodeState> states;  // the new layers of every node
+  std::vector<std::string> kept;                // nodes that existed before (retyped included)
+  std::vector<std::string> added, removed, retyped, changed, restored;
+  std::vector<v1::PersistClear> clears;
+  bool rebuild_devices = true;
+  std::map<std::string, v1::NodeState> before;  // the held nodes' layers when the apply began
+};
+
+bool same_value(const v1::Value& a, const v1::Value& b) {
+  return a.SerializeAsString() == b.SerializeAsString();
+}
+
+/// Base values: the graph file's, then the store's where the parameter still exists and the
+/// stored value is acceptable.
+v1::NodeState base_state(const v1::NodeSpec& spec, const v1::StoredState& stored,
+                         std::vector<std::string>& restored) {
+  const auto& info = info_of(spec.type());
+  auto state = initial_node_state(info, spec);
+  for (const auto& sp : stored.params()) {
+    if (sp.node() != spec.id())
+      continue;
+    const int index = info.param_index(sp.param());
+    if (index < 0 || !info.params[index].live || check_value(info.params[index], sp.value()))
+      continue;
+    auto* ps = state.mutable_params(index);
+    *ps->mutable_base() = sp.value();
+    refresh_effective(*ps);
+    restored.push_back(sp.node() + "." + sp.param());
+  }
+  return state;
+}
+
+/// Carries the committed and overlay layers of a kept node into its new state: all of them
+/// when the type is unchanged, those whose parameter still exists and accepts the value when
+/// it was retyped. Returns the parameters whose layers were dropped.
+std::vector<std::string> carry_layers(const v1::NodeState& before, v1::NodeState& after) {
+  std::vector<std::string> dropped;
+  const auto& info = info_of(after.type());
+  for (const auto& old : before.params()) {
+    const int index = info.param_index(old.name());
+    const bool maps = index >= 0 && info.params[index].live;
+    auto* ps = maps ? after.mutable_params(index) : nullptr;
+    bool lost = false;
+    if (old.has_committed()) {
+      if (ps && !check_value(info.params[index], old.committed())) {
+        *ps->mutable_committed() = old.committed();
+        ps->set_persisted(old.persisted());
+      } else {
+        lost = true;
+      }
+    }
+    for (const auto& ov : old.overlays()) {
+      if (ps && !check_value(info.params[index], ov.value()))
+        *ps->add_overlays() = ov;
+      else
+        lost = true;
+    }
+    if (ps)
+      refresh_effective(*ps);
+    if (lost || !maps)
+      dropped.push_back(old.name());
+  }
+  return dropped;
+}
+
+/// True when the audio side of two graphs is the same (devices, edges, node ids, types,
+/// devices and structural parameters): then only parameter values changed and the running
+/// devices are kept.
+bool same_audio_structure(const v1::GraphSpec& a, const v1::GraphSpec& b) {
+  if (a.devices_size() != b.devices_size() || a.edges_size() != b.edges_size() ||
+      a.nodes_size() != b.nodes_size())
+    return false;
+  for (int i = 0; i < a.devices_size(); ++i)
+    if (a.devices(i).SerializeAsString() != b.devices(i).SerializeAsString())
+      return false;
+  for (int i = 0; i < a.edges_size(); ++i)
+    if (a.edges(i).SerializeAsString() != b.edges(i).SerializeAsString())
+      return false;
+  for (int i = 0; i < a.nodes_size(); ++i) {
+    const auto &x = a.nodes(i), &y = b.nodes(i);
+    if (x.id() != y.id() || x.type() != y.type() || x.device() != y.device())
+      return false;
+    const auto& info = info_of(x.type());
+    for (const auto& p : info.params) {
+      if (p.live)
+        continue;
+      auto vx = x.params().find(p.name), vy = y.params().find(p.name);
+      const bool hx = vx != x.params().end(), hy = vy != y.params().end();
+      if (hx != hy || (hx && !same_value(vx->second, vy->second)))
+        return false;
+    }
+  }
+  return true;
+}
+
+apply_plan make_plan(const host_state& st, v1::GraphSpec graph, const v1::StoredState& stored,
+                     std::map<std::string, v1::NodeState> before) {
+  apply_plan plan;
+  plan.rebuild_devices = st.devices.empty() || !same_audio_structure(st.graph, graph);
+  std::set<std::string> next_ids;
+  for (const auto& spec : graph.nodes()) {
+    next_ids.insert(spec.id());
+    auto state = base_state(spec, stored, plan.restored);
+    auto old = before.find(spec.id());
+    if (old == before.end()) {
+      plan.added.push_back(spec.id());
+      plan.states[spec.id()] = std::move(state);
+      continue;
+    }
+    plan.kept.push_back(spec.id());
+    const bool retyped = old->second.type() != spec.type();
+    auto dropped = carry_layers(old->second, state);
+    bool base_changed = retyped;
+    for (int i = 0; !retyped && i < state.params_size(); ++i)
+      base_changed |= !same_value(state.params(i).base(), old->second.params(i).base());
+    if (retyped) {
+      plan.retyped.push_back(spec.id());
+      if (!dropped.empty()) {
+        v1::PersistClear clear;
+        clear.set_node(spec.id());
+        for (auto& d : dropped)
+          clear.add_params(d);
+        plan.clears.push_back(std::move(clear));
+      }
+    } else if (base_changed) {
+      plan.changed.push_back(spec.id());
+    }
+    state.set_node_rev(old->second.node_rev() + (base_changed ? 1 : 0));
+    plan.states[spec.id()] = std::move(state);
+  }
+  for (const auto& [id, state] : before)
+    if (!next_ids.count(id)) {
+      plan.removed.push_back(id);
+      v1::PersistClear clear;
+      clear.set_node(id);
+      plan.clears.push_back(std::move(clear));
+    }
+  plan.graph = std::move(graph);
+  plan.before = std::move(before);
+  return plan;
+}
+
+/// The graph with every node's parameters at their effective values: what the render plans
+/// are compiled from, so the kernels start where the authorities are.
+v1::GraphSpec effective_graph(const apply_plan& plan) {
+  v1::GraphSpec spec = plan.graph;
+  for (auto& n : *spec.mutable_nodes()) {
+    const auto& state = plan.states.at(n.id());
+    for (const auto& ps : state.params())
+      (*n.mutable_params())[ps.name()] = ps.value();
+  }
+  return spec;
+}
+
+void stop_devices(self_ptr self) {
   for (auto& d : self->state.devices)
     self->send_exit(d, caf::exit_reason::user_shutdown);
-  self->state.nodes.clear();
   self->state.devices.clear();
+  self->state.domains.clear();
 }
 
-// Every device opened: spawn the node authorities, bound to their kernels' slots.
-void start_nodes(self_ptr self, const std::vector<audio_domain>& domains) {
+/// Spawns one device actor per domain and opens them in turn; `done` gets an error status or
+/// nothing. On error every device of this batch is stopped again.
+void open_domains(self_ptr self, std::shared_ptr<std::vector<audio_domain>> domains, size_t i,
+                  std::function<void(std::optional<v1::Status>)> done) {
   auto& st = self->state;
-  std::map<std::string, kernel_binding> bindings;
-  for (size_t d = 0; d < domains.size(); ++d)
-    for (size_t i = 0; i < domains[d].nodes.size(); ++i)
-      bindings[domains[d].nodes[i].id()] = {st.devices[d], static_cast<uint32_t>(i)};
-  for (const auto& n : st.graph.nodes()) {
-    node_entry e;
-    e.info = node_registry::builtin().find(n.type());
-    e.binding = bindings[n.id()];
-    e.handle = spawn_node(self->system(), *e.info, initial_node_state(*e.info, n), e.binding,
-                          st.hub);
-    self->monitor(e.handle);
-    st.nodes[n.id()] = std::move(e);
+  if (i == 0) {
+    for (const auto& d : *domains)
+      st.devices.push_back(spawn_audio_device(self->system(), d, st.hub));
+    st.domains = *domains;
   }
-  st.running = true;
-  ++st.graph_rev;
+  if (i == st.devices.size()) {
+    done(std::nullopt);
+    return;
+  }
+  auto fail = [self, done](v1::Status status) {
+    stop_devices(self);
+    done(std::move(status));
+  };
+  self->request(st.devices[i], open_timeout, caf::open_atom_v)
+    .then(
+      [self, domains, i, done, fail](v1::Status& status) {
+        if (status.code() != code_ok)
+          fail(std::move(status));
+        else
+          open_domains(self, domains, i + 1, done);
+      },
+      [fail](caf::error& err) {
+        fail(make_status(code_unavailable, "device did not open: " + caf::to_string(err)));
+      });
 }
 
-v1::GraphApplied applied_summary(const host_state& st) {
+std::map<std::string, kernel_binding> bindings_of(const host_state& st) {
+  std::map<std::string, kernel_binding> out;
+  for (size_t d = 0; d < st.domains.size(); ++d)
+    for (size_t i = 0; i < st.domains[d].nodes.size(); ++i)
+      out[st.domains[d].nodes[i].id()] = {st.devices[d], static_cast<uint32_t>(i)};
+  return out;
+}
+
+/// The devices run the new graph: swap the node side over. Nothing here can fail.
+void commit_plan(self_ptr self, apply_plan& plan) {
+  auto& st = self->state;
+  const auto bindings = bindings_of(st);
+  for (const auto& id : plan.removed) {
+    auto it = st.nodes.find(id);
+    self->demonitor(it->second.handle.address());
+    self->send_exit(it->second.handle, caf::exit_reason::user_shutdown);
+    st.nodes.erase(it);
+  }
+  for (const auto& clear : plan.clears)
+    if (st.store)
+      self->send(st.store, clear);
+  v1::Snapshot snap;
+  snap.set_graph_name(plan.graph.name());
+  snap.set_graph_rev(st.graph_rev + 1);
+  for (const auto& spec : plan.graph.nodes()) {
+    auto& state = plan.states.at(spec.id());
+    auto b = bindings.count(spec.id()) ? bindings.at(spec.id()) : kernel_binding{};
+    auto it = st.nodes.find(spec.id());
+    if (it == st.nodes.end()) {
+      node_entry e{spawn_node(self->system(), info_of(spec.type()), state, b, st.hub, st.store,
+                              st.options.node),
+                   b};
+      self->monitor(e.handle);
+      st.nodes[spec.id()] = std::move(e);
+    } else {
+      it->second.binding = b;
+      self->send(it->second.handle, sg::rebind_atom_v, caf::actor_cast<caf::actor>(b.device),
+                 b.slot, state);
+    }
+    *snap.add_nodes() = state;
+  }
+  st.graph = std::move(plan.graph);
+  ++st.graph_rev;
+  // Subscribers reseed from the rebuilt state before any held intent is applied on top.
+  self->send(st.hub, std::move(snap));
+}
+
+v1::GraphApplied applied_summary(const host_state& st, const apply_plan& plan) {
   v1::GraphApplied ga;
   ga.set_name(st.graph.name());
   ga.set_nodes(st.graph.nodes_size());
   ga.set_edges(st.graph.edges_size());
   ga.set_devices(st.graph.devices_size());
   ga.set_graph_rev(st.graph_rev);
+  for (const auto& x : plan.added)
+    ga.add_added(x);
+  for (const auto& x : plan.removed)
+    ga.add_removed(x);
+  for (const auto& x : plan.retyped)
+    ga.add_retyped(x);
+  for (const auto& x : plan.changed)
+    ga.add_changed(x);
+  for (const auto& x : plan.restored)
+    ga.add_restored(x);
   return ga;
 }
 
-// Opens devices one after the other, then starts the nodes and answers the promise.
-void open_devices(self_ptr self, std::shared_ptr<std::vector<audio_domain>> domains, size_t i,
-                  caf::typed_response_promise<v1::ApplyGraphReply> rp) {
-  if (i == self->state.devices.size()) {
-    start_nodes(self, *domains);
+using apply_promise = caf::typed_response_promise<v1::ApplyGraphReply>;
+
+/// The new devices did not open and the previous ones were reopened: every held node goes
+/// back to its layers from before the apply, bound to the reopened devices (its kernel gets
+/// the effective values pushed again).
+void rebind_unchanged(self_ptr self, const apply_plan& plan) {
+  const auto bindings = bindings_of(self->state);
+  for (auto& [id, e] : self->state.nodes) {
+    auto b = bindings.count(id) ? bindings.at(id) : kernel_binding{};
+    e.binding = b;
+    auto before = plan.before.find(id);
+    if (before != plan.before.end())
+      self->send(e.handle, sg::rebind_atom_v, caf::actor_cast<caf::actor>(b.device), b.slot,
+                 before->second);
+  }
+}
+
+void finish_apply(self_ptr self, const std::vector<std::string>& held_nodes, apply_promise rp,
+                  v1::ApplyGraphReply reply) {
+  end_load(self, held_nodes);
+  self->state.busy = false;
+  release_held(self);
+  rp.deliver(std::move(reply));
+}
+
+/// Step 3: the audio side. Devices are kept when only values changed, else the old ones stop
+/// and the new ones open; if they cannot, the previous devices are reopened and nothing of the
+/// node side changes.
+void switch_devices(self_ptr self, std::shared_ptr<apply_plan> plan,
+                    std::vector<std::string> held_nodes, apply_promise rp) {
+  auto& st = self->state;
+  auto complete = [self, plan, held_nodes, rp]() {
+    commit_plan(self, *plan);
     v1::ApplyGraphReply reply;
     reply.mutable_status()->set_code(code_ok);
-    *reply.mutable_applied() = applied_summary(self->state);
+    *reply.mutable_applied() = applied_summary(self->state, *plan);
     v1::Event ev;
     *ev.mutable_graph_applied() = reply.applied();
-    self->send(self->state.hub, std::move(ev));
-    rp.deliver(std::move(reply));
+    publish(self, std::move(ev));
+    finish_apply(self, held_nodes, rp, std::move(reply));
+  };
+  if (!plan->rebuild_devices) {
+    complete();
     return;
   }
-  auto fail = [self, rp](v1::Status status) mutable {
-    stop_all(self);
-    self->send(self->state.hub, v1::Snapshot{});
-    v1::ApplyGraphReply reply;
-    *reply.mutable_status() = std::move(status);
-    rp.deliver(std::move(reply));
-  };
-  self->request(self->state.devices[i], open_timeout, caf::open_atom_v)
-    .then(
-      [self, domains, i, rp, fail](v1::Status& status) mutable {
-        if (status.code() != code_ok)
-          fail(std::move(status));
-        else
-          open_devices(self, domains, i + 1, rp);
-      },
-      [fail](caf::error& err) mutable {
-        fail(make_status(code_unavailable, "device did not open: " + caf::to_string(err)));
-      });
+  auto previous = std::make_shared<std::vector<audio_domain>>(st.domains);
+  stop_devices(self);
+  auto domains = std::make_shared<std::vector<audio_domain>>(
+    split_domains(effective_graph(*plan), node_registry::builtin()));
+  open_domains(self, domains, 0,
+               [self, plan, previous, held_nodes, rp, complete](std::optional<v1::Status> error) {
+                 if (!error) {
+                   complete();
+                   return;
+                 }
+                 v1::ApplyGraphReply reply;
+                 *reply.mutable_status() = *error;
+                 if (previous->empty()) {
+                   finish_apply(self, held_nodes, rp, std::move(reply));
+                   return;
+                 }
+                 open_domains(self, previous, 0,
+                              [self, plan, held_nodes, rp, reply](std::optional<v1::Status>) {
+                                rebind_unchanged(self, *plan);
+                                finish_apply(self, held_nodes, rp, reply);
+                              });
+               });
 }
 
 caf::typed_response_promise<v1::ApplyGraphReply> apply(self_ptr self,
                                                        const v1::ApplyGraphRequest& req) {
   auto rp = self->make_response_promise<v1::ApplyGraphReply>();
   auto& st = self->state;
-  if (st.running) {
-    v1::ApplyGraphReply reply;
-    *reply.mutable_status() = make_status(
-      code_failed_precondition, "graph: a graph is already running in this process", "graph");
+  if (st.busy) {
+    rp.deliver(failure<v1::ApplyGraphReply>(
+      code_unavailable, "graph: another graph apply or preset load is in progress", "graph"));
+    return rp;
+  }
+  v1::GraphSpec graph = req.graph();
+  if (auto error = start_store(self, graph)) {
+    auto reply = failure<v1::ApplyGraphReply>(code_ok, "");
+    *reply.mutable_status() = *error;
     rp.deliver(std::move(reply));
     return rp;
   }
-  st.graph = req.graph();
-  self->send(st.hub, initial_snapshot(st.graph));
-  auto domains = std::make_shared<std::vector<audio_domain>>(
-    split_domains(st.graph, node_registry::builtin()));
-  for (const auto& d : *domains)
-    st.devices.push_back(spawn_audio_device(self->system(), d, st.hub));
-  open_devices(self, domains, 0, rp);
+  st.busy = true;
+  std::vector<std::string> held_nodes;
+  for (const auto& [id, e] : st.nodes)
+    held_nodes.push_back(id);
+  // Step 1: hold every existing node; their replies are the layers to build on.
+  auto with_before = [self, graph, held_nodes, rp](std::map<std::string, v1::NodeState> before) {
+    // Step 2: the stored base values.
+    auto with_stored = [self, graph, held_nodes, rp, before](v1::StoredState stored) {
+      auto plan = std::make_shared<apply_plan>(make_plan(self->state, graph, stored, before));
+      switch_devices(self, plan, held_nodes, rp);
+    };
+    if (!self->state.store) {
+      with_stored({});
+      return;
+    }
+    self->request(self->state.store, store_timeout, caf::get_atom_v)
+      .then([with_stored](v1::StoredState& s) { with_stored(std::move(s)); },
+            [self, held_nodes, rp](caf::error& err) {
+              finish_apply(self, held_nodes, rp,
+                           failure<v1::ApplyGraphReply>(
+                             code_unavailable,
+                             "state: the persistence writer did not answer: " +
+                               caf::to_string(err),
+                             "state"));
+            });
+  };
+  ask_nodes<v1::NodeState>(self, held_nodes, with_before, sg::begin_load_atom_v);
   return rp;
 }
 
+// -- presets ----------------------------------------------------------------------------------
+
+template <class Reply>
+std::optional<Reply> no_store(const host_state& st) {
+  if (st.store)
+    return std::nullopt;
+  return failure<Reply>(code_failed_precondition,
+                        "presets: persistence is disabled for this graph (--state none)",
+                        "name");
+}
+
+caf::typed_response_promise<v1::SavePresetReply> save_preset(self_ptr self,
+                                                             const v1::SavePresetRequest& req) {
+  auto rp = self->make_response_promise<v1::SavePresetReply>();
+  if (auto r = no_store<v1::SavePresetReply>(self->state)) {
+    rp.deliver(std::move(*r));
+    return rp;
+  }
+  for (int i = 0; i < req.nodes_size(); ++i)
+    if (!self->state.nodes.count(req.nodes(i))) {
+      rp.deliver(failure<v1::SavePresetReply>(
+        code_not_found, "nodes[" + std::to_string(i) + "]: no node '" + req.nodes(i) + "'",
+        "nodes"));
+      return rp;
+    }
+  // The hub's mirror is the published state: committed ?? base of every live parameter
+  // (overlays are transient and never saved).
+  self->request(self->state.hub, node_timeout, caf::get_atom_v)
+    .then([self, req, rp](v1::Snapshot& snap) mutable {
+      std::set<std::string> wanted(req.nodes().begin(), req.nodes().end());
+      v1::Preset preset;
+      preset.set_name(req.name());
+      preset.set_saved_unix_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count());
+      v1::PresetInfo info;
+      info.set_name(req.name());
+      info.set_saved_unix_ns(preset.saved_unix_ns());
+      for (const auto& n : snap.nodes()) {
+        if (!wanted.empty() && !wanted.count(n.id()))
+          continue;
+        const auto& ninfo = info_of(n.type());
+        v1::PresetNode pn;
+        pn.set_id(n.id());
+        pn.set_type(n.type());
+        for (const auto& ps : n.params()) {
+          const int index = ninfo.param_index(ps.name());
+          if (index < 0 || !ninfo.params[index].live)
+            continue;
+          auto* pp = pn.add_params();
+          pp->set_name(ps.name());
+          *pp->mutable_value() = ps.has_committed() ? ps.committed() : ps.base();
+        }
+        if (pn.params_size() == 0)
+          continue;
+        info.add_nodes(n.id());
+        info.set_params(info.params() + pn.params_size());
+        *preset.add_nodes() = std::move(pn);
+      }
+      self->request(self->state.store, store_timeout, preset)
+        .then(
+          [rp, info](v1::Status& status) mutable {
+            v1::SavePresetReply reply;
+            *reply.mutable_status() = status;
+            if (status.code() == code_ok)
+              *reply.mutable_preset() = info;
+            rp.deliver(std::move(reply));
+          },
+          [rp](caf::error& err) mutable {
+            rp.deliver(failure<v1::SavePresetReply>(code_unavailable,
+                                                    "state: " + caf::to_string(err)));
+          });
+    },
+    [rp](caf::error& err) mutable {
+      rp.deliver(failure<v1::SavePresetReply>(code_unavailable, "hub: " + caf::to_string(err)));
+    });
+  return rp;
+}
+
+using load_promise = caf::typed_response_promise<v1::LoadPresetReply>;
+
+/// With the preset read: hold its nodes, apply it to each, announce it, release.
+void run_preset(self_ptr self, const v1::LoadPresetRequest& req, v1::Preset preset,
+                load_promise rp) {
+  auto& st = self->state;
+  auto loaded = std::make_shared<v1::PresetLoaded>();
+  loaded->set_name(preset.name());
+  *loaded->mutable_origin() = req.origin();
+  std::vector<std::string> affected;
+  std::map<std::string, v1::PresetNode> by_node;
+  for (auto& pn : *preset.mutable_nodes()) {
+    auto it = st.nodes.find(pn.id());
+    if (it == st.nodes.end()) {
+      for (const auto& pp : pn.params())
+        loaded->add_skipped(pn.id() + "." + pp.name());
+      continue;
+    }
+    std::string type = pn.type();
+    for (const auto& n : st.graph.nodes())
+      if (n.id() == pn.id())
+        type = n.type();
+    const auto& info = info_of(type);
+    for (const auto& pp : pn.params()) {
+      const int index = info.param_index(pp.name());
+      if (index < 0 || !info.params[index].live || check_value(info.params[index], pp.value()))
+        loaded->add_skipped(pn.id() + "." + pp.name());
+    }
+    affected.push_back(pn.id());
+    loaded->add_nodes(pn.id());
+    by_node[pn.id()] = std::move(pn);
+  }
+  auto after_hold = [self, req, affected, by_node, loaded,
+                     rp](std::map<std::string, v1::NodeState>) mutable {
+    auto after_apply = [self, affected, loaded, rp](std::map<std::string, uint32_t> counts) mutable {
+      for (const auto& [id, n] : counts)
+        loaded->set_params(loaded->params() + n);
+      v1::Event ev;
+      *ev.mutable_preset_loaded() = *loaded;
+      publish(self, std::move(ev));
+      end_load(self, affected);
+      self->state.busy = false;
+      release_held(self);
+      v1::LoadPresetReply reply;
+      reply.mutable_status()->set_code(code_ok);
+      *reply.mutable_loaded() = *loaded;
+      rp.deliver(std::move(reply));
+    };
+    // One message per node, each with its own part of the preset.
+    struct pending {
+      size_t left = 0;
+      std::map<std::string, uint32_t> counts;
+      std::function<void(std::map<std::string, uint32_t>)> done;
+    };
+    auto p = std::make_shared<pending>();
+    p->done = after_apply;
+    p->left = affected.size();
+    if (p->left == 0) {
+      p->done({});
+      return;
+    }
+    for (const auto& id : affected) {
+      auto finish = [p] {
+        if (--p->left == 0)
+          p->done(std::move(p->counts));
+      };
+      self->request(self->state.nodes.at(id).handle, node_timeout, by_node.at(id), req)
+        .then([p, id, finish](uint32_t n) { p->counts[id] = n, finish(); },
+              [finish](caf::error&) { finish(); });
+    }
+  };
+  ask_nodes<v1::NodeState>(self, affected, after_hold, sg::begin_load_atom_v);
+}
+
+load_promise load_preset(self_ptr self, const v1::LoadPresetRequest& req) {
+  auto rp = self->make_response_promise<v1::LoadPresetReply>();
+  auto& st = self->state;
+  if (auto r = no_store<v1::LoadPresetReply>(st)) {
+    rp.deliver(std::move(*r));
+    return rp;
+  }
+  if (st.busy) {
+    rp.deliver(failure<v1::LoadPresetReply>(
+      code_unavailable, "preset: another graph apply or preset load is in progress", "name"));
+    return rp;
+  }
+  st.busy = true;
+  self->request(st.store, store_timeout, caf::get_atom_v, req.name())
+    .then(
+      [self, req, rp](v1::PresetReply& r) mutable {
+        if (r.status().code() != code_ok) {
+          self->state.busy = false;
+          release_held(self);
+          v1::LoadPresetReply reply;
+          *reply.mutable_status() = r.status();
+          rp.deliver(std::move(reply));
+          return;
+        }
+        run_preset(self, req, std::move(*r.mutable_preset()), rp);
+      },
+      [self, rp](caf::error& err) mutable {
+        self->state.busy = false;
+        release_held(self);
+        rp.deliver(failure<v1::LoadPresetReply>(code_unavailable,
+                                                "state: " + caf::to_string(err)));
+      });
+  return rp;
+}
+
+template <class Reply, class Request>
+caf::typed_response_promise<Reply> forward_to_store(self_ptr self, const Request& req) {
+  auto rp = self->make_response_promise<Reply>();
+  if (auto r = no_store<Reply>(self->state)) {
+    rp.deliver(std::move(*r));
+    return rp;
+  }
+  self->request(self->state.store, store_timeout, req)
+    .then([rp](Reply& r) mutable { rp.deliver(std::move(r)); },
+          [rp](caf::error& err) mutable {
+            rp.deliver(failure<Reply>(code_unavailable, "state: " + caf::to_string(err)));
+          });
+  return rp;
+}
+
+// -- supervision and status -------------------------------------------------------------------
+
 // A node authority died: respawn it from the state the hub last published for it.
 void restart_node(self_ptr self, const std::string& id) {
-  self->request(self->state.hub, std::chrono::seconds(5), caf::get_atom_v)
+  self->request(self->state.hub, node_timeout, caf::get_atom_v)
     .then([self, id](v1::Snapshot& snap) {
       auto it = self->state.nodes.find(id);
       if (it == self->state.nodes.end())
@@ -146,7 +811,8 @@ void restart_node(self_ptr self, const std::string& id) {
         if (n.id() != id)
           continue;
         auto& e = it->second;
-        e.handle = spawn_node(self->system(), *e.info, n, e.binding, self->state.hub);
+        e.handle = spawn_node(self->system(), info_of(n.type()), n, e.binding, self->state.hub,
+                              self->state.store, self->state.options.node);
         self->monitor(e.handle);
         v1::Event ev;
         ev.set_node_id(id);
@@ -154,7 +820,7 @@ void restart_node(self_ptr self, const std::string& id) {
         ns->set_node(id);
         ns->set_state(v1::NodeStatus::STATE_RUNNING);
         ns->set_message("restarted from its last published state");
-        self->send(self->state.hub, std::move(ev));
+        publish(self, std::move(ev));
       }
     });
 }
@@ -177,18 +843,24 @@ void collect_device_status(self_ptr self, size_t i, v1::StatusReply reply,
       });
 }
 
-template <class Reply>
-Reply not_found(const std::string& id) {
-  Reply reply;
-  *reply.mutable_status() = make_status(code_not_found, "node: no node '" + id + "'", "node");
-  return reply;
+void stop_all(self_ptr self) {
+  for (auto& [id, e] : self->state.nodes) {
+    self->demonitor(e.handle.address());
+    self->send_exit(e.handle, caf::exit_reason::user_shutdown);
+  }
+  self->state.nodes.clear();
+  stop_devices(self);
+  // Last: the writer flushes what the nodes sent it before they stopped.
+  if (self->state.store)
+    self->send_exit(self->state.store, caf::exit_reason::user_shutdown);
 }
 
 } // namespace
 
-host_actor spawn_host(caf::actor_system& sys, hub_actor hub) {
-  auto fn = [](self_ptr self, hub_actor hub) -> host_actor::behavior_type {
+host_actor spawn_host(caf::actor_system& sys, hub_actor hub, host_options options) {
+  auto fn = [](self_ptr self, hub_actor hub, host_options options) -> host_actor::behavior_type {
     self->state.hub = std::move(hub);
+    self->state.options = std::move(options);
     self->set_exit_handler([self](const caf::exit_msg& msg) {
       stop_all(self);
       self->quit(msg.reason);
@@ -201,7 +873,7 @@ host_actor spawn_host(caf::actor_system& sys, hub_actor hub) {
           ev.mutable_node_status()->set_node(id);
           ev.mutable_node_status()->set_state(v1::NodeStatus::STATE_FAILED);
           ev.mutable_node_status()->set_message(caf::to_string(dm.reason));
-          self->send(self->state.hub, std::move(ev));
+          publish(self, std::move(ev));
           restart_node(self, id);
           return;
         }
@@ -210,7 +882,7 @@ host_actor spawn_host(caf::actor_system& sys, hub_actor hub) {
       [self](const v1::ApplyGraphRequest& req) { return apply(self, req); },
       [self](const v1::ListNodesRequest&) {
         auto rp = self->make_response_promise<v1::ListNodesReply>();
-        self->request(self->state.hub, std::chrono::seconds(5), caf::get_atom_v)
+        self->request(self->state.hub, node_timeout, caf::get_atom_v)
           .then([rp](v1::Snapshot& snap) mutable {
             v1::ListNodesReply reply;
             for (const auto& n : snap.nodes()) {
@@ -225,26 +897,18 @@ host_actor spawn_host(caf::actor_system& sys, hub_actor hub) {
           });
         return rp;
       },
-      [self](const v1::GetNodeRequest& req)
-        -> caf::delegated<v1::GetNodeReply> {
+      [self](const v1::GetNodeRequest& req) {
+        auto rp = self->make_response_promise<v1::GetNodeReply>();
         auto it = self->state.nodes.find(req.node());
-        if (it == self->state.nodes.end()) {
-          auto rp = self->make_response_promise<v1::GetNodeReply>();
-          rp.deliver(not_found<v1::GetNodeReply>(req.node()));
-          return {};
-        }
-        return self->delegate(it->second.handle, req);
+        if (it == self->state.nodes.end())
+          rp.deliver(failure<v1::GetNodeReply>(code_not_found,
+                                               "node: no node '" + req.node() + "'", "node"));
+        else
+          rp.delegate(it->second.handle, req);
+        return rp;
       },
-      [self](const v1::SetParamRequest& req)
-        -> caf::delegated<v1::SetParamReply> {
-        auto it = self->state.nodes.find(req.node());
-        if (it == self->state.nodes.end()) {
-          auto rp = self->make_response_promise<v1::SetParamReply>();
-          rp.deliver(not_found<v1::SetParamReply>(req.node()));
-          return {};
-        }
-        return self->delegate(it->second.handle, req);
-      },
+      [self](const v1::SetParamRequest& req) { return route_intent(self, req); },
+      [self](const v1::SettleRequest& req) { return route_intent(self, req); },
       [self](const v1::GetGraphRequest&) {
         v1::GetGraphReply reply;
         *reply.mutable_graph() = self->state.graph;
@@ -258,9 +922,28 @@ host_actor spawn_host(caf::actor_system& sys, hub_actor hub) {
         collect_device_status(self, 0, std::move(reply), rp);
         return rp;
       },
+      [self](const v1::SavePresetRequest& req) { return save_preset(self, req); },
+      [self](const v1::LoadPresetRequest& req) { return load_preset(self, req); },
+      [self](const v1::ListPresetsRequest& req) {
+        return forward_to_store<v1::ListPresetsReply>(self, req);
+      },
+      [self](const v1::DeletePresetRequest& req) {
+        return forward_to_store<v1::DeletePresetReply>(self, req);
+      },
+      [self](sg::flush_atom) {
+        auto rp = self->make_response_promise<uint64_t>();
+        if (!self->state.store) {
+          rp.deliver(uint64_t{0});
+          return rp;
+        }
+        self->request(self->state.store, store_timeout, sg::flush_atom_v)
+          .then([rp](uint64_t batch) mutable { rp.deliver(batch); },
+                [rp](caf::error&) mutable { rp.deliver(uint64_t{0}); });
+        return rp;
+      },
     };
   };
-  return sys.spawn(fn, std::move(hub));
+  return sys.spawn(fn, std::move(hub), std::move(options));
 }
 
 } // namespace sg

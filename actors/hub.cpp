@@ -3,6 +3,8 @@
 #include <chrono>
 #include <map>
 
+#include "actors/state/layers.hpp"
+
 namespace sg {
 
 namespace {
@@ -53,18 +55,8 @@ void update_mirror(hub_state& st, const v1::Event& ev) {
     case v1::Event::kParamChanged: {
       const auto& pc = ev.param_changed();
       auto it = st.node_index.find(pc.node());
-      if (it == st.node_index.end())
-        return;
-      auto* node = st.mirror.mutable_nodes(it->second);
-      node->set_node_rev(pc.node_rev());
-      for (auto& p : *node->mutable_params())
-        if (p.name() == pc.param()) {
-          *p.mutable_value() = pc.value();
-          return;
-        }
-      auto* p = node->add_params();
-      p->set_name(pc.param());
-      *p->mutable_value() = pc.value();
+      if (it != st.node_index.end())
+        apply_change(*st.mirror.mutable_nodes(it->second), pc);
       return;
     }
     case v1::Event::kNodeStatus: {
@@ -114,6 +106,8 @@ v1::EventKind kind_of(const v1::Event& ev) {
     case v1::Event::kGraphApplied: return v1::EVENT_KIND_GRAPH_APPLIED;
     case v1::Event::kMeter: return v1::EVENT_KIND_METER;
     case v1::Event::kSnapshot: return v1::EVENT_KIND_SNAPSHOT;
+    case v1::Event::kPresetLoaded: return v1::EVENT_KIND_PRESET_LOADED;
+    case v1::Event::kDurable: return v1::EVENT_KIND_DURABLE;
     default: return v1::EVENT_KIND_UNSPECIFIED;
   }
 }
@@ -140,6 +134,9 @@ hub_actor spawn_hub(caf::actor_system& sys) {
         for (int i = 0; i < snap.nodes_size(); ++i)
           self->state.node_index[snap.nodes(i).id()] = i;
         self->state.mirror = std::move(snap);
+        // The state was rebuilt (a graph apply): every subscriber reseeds from it.
+        for (auto& [id, s] : self->state.subscribers)
+          send_snapshot(self, s);
       },
       [self](caf::subscribe_atom, caf::actor sink, v1::SubscribeRequest& filter) -> uint64_t {
         auto id = self->state.next_id++;

@@ -23,11 +23,6 @@ using hub_actor = caf::typed_actor<
   caf::reacts_to<sg::resync_atom>,
   caf::replies_to<caf::get_atom>::with<v1::Snapshot>>;
 
-/// A node authority: the only writer of its parameters.
-using node_actor = caf::typed_actor<
-  caf::replies_to<v1::SetParamRequest>::with<v1::SetParamReply>,
-  caf::replies_to<v1::GetNodeRequest>::with<v1::GetNodeReply>>;
-
 /// A device actor: owns one device's realtime thread and render engine.
 /// - (open_atom) -> Status: opens the device and starts rendering the domain
 /// - v1::KernelParam: a live parameter for a kernel slot
@@ -38,6 +33,25 @@ using device_actor = caf::typed_actor<
   caf::reacts_to<v1::KernelParam>,
   caf::reacts_to<caf::tick_atom>,
   caf::replies_to<v1::StatusRequest>::with<v1::DeviceStatus>>;
+
+/// A node authority: the only writer of its parameters (actors/node_actor.hpp).
+/// - SetParamRequest / SettleRequest -> SetParamReply: intents (queued while loading)
+/// - GetNodeRequest -> GetNodeReply: every layer of every parameter
+/// - (begin_load_atom) -> NodeState: hold intents from now on; the state to build on
+/// - (end_load_atom): apply the held intents in order
+/// - (PresetNode, LoadPresetRequest) -> uint32_t: set committed values, clear their overlays
+/// - (rebind_atom, device, slot, NodeState): a graph apply kept this node; take
+///   the new layers and kernel binding (`device` is a device_actor, null when the node has no
+///   kernel), push effective values to the kernel
+using node_actor = caf::typed_actor<
+  caf::replies_to<v1::SetParamRequest>::with<v1::SetParamReply>,
+  caf::replies_to<v1::SettleRequest>::with<v1::SetParamReply>,
+  caf::replies_to<v1::GetNodeRequest>::with<v1::GetNodeReply>,
+  caf::replies_to<sg::begin_load_atom>::with<v1::NodeState>,
+  caf::reacts_to<sg::end_load_atom>,
+  caf::replies_to<v1::PresetNode, v1::LoadPresetRequest>::with<uint32_t>,
+  caf::reacts_to<sg::rebind_atom, caf::actor, uint32_t, v1::NodeState>,
+  caf::reacts_to<caf::tick_atom>>;
 
 /// The persistence writer (node type store.sqlite): owns the SQLite database (WAL) in its own
 /// thread.
@@ -59,15 +73,23 @@ using store_actor = caf::typed_actor<
   caf::replies_to<v1::ListPresetsRequest>::with<v1::ListPresetsReply>,
   caf::replies_to<v1::DeletePresetRequest>::with<v1::DeletePresetReply>>;
 
-/// The host actor: spawns and supervises the node and device actors of its machine and routes
-/// requests to them.
+/// The host actor: spawns and supervises the node and device actors and the persistence writer
+/// of its machine, applies graphs as diffs and presets under the loading guard, and routes
+/// requests to the node authorities.
+/// - (flush_atom) -> uint64_t: the persistence writer's last durable batch after a flush
 using host_actor = caf::typed_actor<
   caf::replies_to<v1::ApplyGraphRequest>::with<v1::ApplyGraphReply>,
   caf::replies_to<v1::ListNodesRequest>::with<v1::ListNodesReply>,
   caf::replies_to<v1::GetNodeRequest>::with<v1::GetNodeReply>,
   caf::replies_to<v1::SetParamRequest>::with<v1::SetParamReply>,
+  caf::replies_to<v1::SettleRequest>::with<v1::SetParamReply>,
   caf::replies_to<v1::GetGraphRequest>::with<v1::GetGraphReply>,
-  caf::replies_to<v1::StatusRequest>::with<v1::StatusReply>>;
+  caf::replies_to<v1::StatusRequest>::with<v1::StatusReply>,
+  caf::replies_to<v1::SavePresetRequest>::with<v1::SavePresetReply>,
+  caf::replies_to<v1::LoadPresetRequest>::with<v1::LoadPresetReply>,
+  caf::replies_to<v1::ListPresetsRequest>::with<v1::ListPresetsReply>,
+  caf::replies_to<v1::DeletePresetRequest>::with<v1::DeletePresetReply>,
+  caf::replies_to<sg::flush_atom>::with<uint64_t>>;
 
 /// google.rpc.Code numbers used in v1::Status.
 enum status_code : int32_t {

@@ -102,7 +102,11 @@ const auto process_start = std::chrono::steady_clock::now();
 struct runtime::impl {
   explicit impl(const runtime_options& o) : opts(o), cfg(o), sys(cfg) {
     hub = spawn_hub(sys);
-    host = spawn_host(sys, hub);
+    host_options ho;
+    ho.state_path = o.state_path;
+    ho.node.default_settle = o.overlay_settle;
+    ho.node.max_queued = o.max_held_intents;
+    host = spawn_host(sys, hub, std::move(ho));
   }
 
   /// One blocking request; a transport error becomes `on_error(message)`.
@@ -172,6 +176,40 @@ v1::GetNodeReply runtime::get_node(const v1::GetNodeRequest& req) {
 v1::SetParamReply runtime::set_param(const v1::SetParamRequest& req) {
   return impl_->call<v1::SetParamReply>(impl_->host, req,
                                         impl::unavailable<v1::SetParamReply>);
+}
+
+v1::SetParamReply runtime::settle(const v1::SettleRequest& req) {
+  return impl_->call<v1::SetParamReply>(impl_->host, req,
+                                        impl::unavailable<v1::SetParamReply>);
+}
+
+v1::SavePresetReply runtime::save_preset(const v1::SavePresetRequest& req) {
+  return impl_->call<v1::SavePresetReply>(impl_->host, req,
+                                          impl::unavailable<v1::SavePresetReply>);
+}
+
+v1::LoadPresetReply runtime::load_preset(const v1::LoadPresetRequest& req) {
+  return impl_->call<v1::LoadPresetReply>(impl_->host, req,
+                                          impl::unavailable<v1::LoadPresetReply>);
+}
+
+v1::ListPresetsReply runtime::list_presets() {
+  return impl_->call<v1::ListPresetsReply>(impl_->host, v1::ListPresetsRequest{},
+                                           impl::unavailable<v1::ListPresetsReply>);
+}
+
+v1::DeletePresetReply runtime::delete_preset(const v1::DeletePresetRequest& req) {
+  return impl_->call<v1::DeletePresetReply>(impl_->host, req,
+                                            impl::unavailable<v1::DeletePresetReply>);
+}
+
+uint64_t runtime::flush_state() {
+  caf::scoped_actor self{impl_->sys};
+  uint64_t batch = 0;
+  self->request(impl_->host, impl_->opts.request_timeout, sg::flush_atom_v)
+    .receive([&](uint64_t b) { batch = b; },
+             [&](caf::error& err) { throw runtime_unavailable(caf::to_string(err)); });
+  return batch;
 }
 
 v1::GetGraphReply runtime::get_graph() {

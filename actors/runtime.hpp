@@ -26,8 +26,15 @@ namespace v1 = studiograph::v1;
 struct runtime_options {
   /// Upper bound for one request to an actor.
   std::chrono::milliseconds request_timeout{3000};
-  /// Worker threads of the actor scheduler (0: CAF's default).
+  /// Worker threads of the actor scheduler (0: one per core, at least two).
   size_t scheduler_threads = 0;
+  /// Persistence database: "" lets the graph decide (its store.sqlite node, else
+  /// $XDG_STATE_HOME/studiograph/<graph name>.sqlite), "none" disables persistence.
+  std::string state_path;
+  /// Settle time of overlay sources that do not give one.
+  std::chrono::milliseconds overlay_settle{500};
+  /// Intents held per node while a graph apply or preset load runs; more get UNAVAILABLE.
+  size_t max_held_intents = 256;
 };
 
 /// The receiving end of one subscription: a bounded queue filled by the event hub. The first
@@ -84,6 +91,14 @@ public:
   /// An intent for a node authority; the reply carries the applied ParamChanged or a Status
   /// (code 3 INVALID_ARGUMENT / 5 NOT_FOUND with `field` set) and then nothing changed.
   v1::SetParamReply set_param(const v1::SetParamRequest& req);
+  /// An overlay source settles into a session-only committed value.
+  v1::SetParamReply settle(const v1::SettleRequest& req);
+  v1::SavePresetReply save_preset(const v1::SavePresetRequest& req);
+  v1::LoadPresetReply load_preset(const v1::LoadPresetRequest& req);
+  v1::ListPresetsReply list_presets();
+  v1::DeletePresetReply delete_preset(const v1::DeletePresetRequest& req);
+  /// Writes what the persistence writer holds now; returns its last durable batch (0: none).
+  uint64_t flush_state();
   v1::GetGraphReply get_graph();
   v1::StatusReply status();
   /// Subscribes to ordered events (Snapshot first). Close the stream to unsubscribe.

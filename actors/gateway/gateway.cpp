@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <climits>
 #include <charconv>
 #include <chrono>
@@ -214,7 +215,8 @@ struct gateway::impl {
     health->SetServingStatus("", on);
     for (const char* name :
          {v1::GraphService::service_full_name(), v1::NodeService::service_full_name(),
-          v1::EventService::service_full_name(), v1::SystemService::service_full_name()})
+          v1::EventService::service_full_name(), v1::SystemService::service_full_name(),
+          v1::PresetService::service_full_name()})
       health->SetServingStatus(name, on);
   }
 };
@@ -244,6 +246,28 @@ public:
     return guarded([&] {
       *reply = gw_.rt.get_graph();
       return grpc::Status::OK;
+    });
+  }
+
+  /// The graph comes as YAML and is validated here in full before the runtime sees it; an
+  /// invalid graph changes nothing and every diagnostic is in the status message.
+  grpc::Status ApplyGraph(grpc::ServerContext*, const v1::ApplyGraphRequest* req,
+                          v1::ApplyGraphReply* reply) override {
+    if (req->yaml().empty())
+      return invalid("yaml", "empty graph text (the graph travels as YAML)");
+    if (req->has_graph())
+      return invalid("graph", "send the graph as `yaml` only");
+    const std::string file = req->file_name().empty() ? "<request>" : req->file_name();
+    return guarded([&] {
+      auto result = load_graph_string(req->yaml(), file);
+      if (!result.ok()) {
+        std::string text = std::to_string(result.errors.size()) + " error(s) in the graph";
+        for (const auto& d : result.errors)
+          text += "\n" + d.file() + ":" + std::to_string(d.line()) + ":" +
+                  std::to_string(d.column()) + ": " + d.message();
+        return invalid("yaml", text);
+      }
+      return unwrap(gw_.rt.apply_graph(result.spec), *reply);
     });
   }
 
@@ -295,6 +319,21 @@ public:
     return guarded([&] { return unwrap(gw_.rt.set_param(intent), *reply); });
   }
 
+  grpc::Status Settle(grpc::ServerContext* ctx, const v1::SettleRequest* req,
+                      v1::SetParamReply* reply) override {
+    if (req->node().empty())
+      return invalid("node", "must not be empty");
+    if (req->source().empty())
+      return invalid("source", "must not be empty");
+    if (req->origin().client_id().size() > max_client_id)
+      return invalid("origin.client_id",
+                     "longer than " + std::to_string(max_client_id) + " characters");
+    v1::SettleRequest intent = *req;
+    if (intent.origin().client_id().empty())
+      intent.mutable_origin()->set_client_id("peer:" + ctx->peer());
+    return guarded([&] { return unwrap(gw_.rt.settle(intent), *reply); });
+  }
+
 private:
   gateway::impl& gw_;
 };
@@ -343,6 +382,58 @@ private:
   gateway::impl& gw_;
 };
 
+/// Preset names: what a file name or a menu entry can hold.
+std::optional<std::string> check_preset_name(const std::string& name) {
+  if (name.empty())
+    return "must not be empty";
+  if (name.size() > 128)
+    return "longer than 128 characters";
+  for (unsigned char c : name)
+    if (!std::isalnum(c) && c != ' ' && c != '.' && c != '_' && c != '-')
+      return "may hold letters, digits, space, '.', '_' and '-' only";
+  return std::nullopt;
+}
+
+class preset_service final : public v1::PresetService::Service {
+public:
+  explicit preset_service(gateway::impl& gw) : gw_(gw) {}
+
+  grpc::Status SavePreset(grpc::ServerContext*, const v1::SavePresetRequest* req,
+                          v1::SavePresetReply* reply) override {
+    if (auto why = check_preset_name(req->name()))
+      return invalid("name", *why);
+    for (int i = 0; i < req->nodes_size(); ++i)
+      if (req->nodes(i).empty())
+        return invalid("nodes[" + std::to_string(i) + "]", "must not be empty");
+    return guarded([&] { return unwrap(gw_.rt.save_preset(*req), *reply); });
+  }
+
+  grpc::Status LoadPreset(grpc::ServerContext* ctx, const v1::LoadPresetRequest* req,
+                          v1::LoadPresetReply* reply) override {
+    if (auto why = check_preset_name(req->name()))
+      return invalid("name", *why);
+    v1::LoadPresetRequest intent = *req;
+    if (intent.origin().client_id().empty())
+      intent.mutable_origin()->set_client_id("peer:" + ctx->peer());
+    return guarded([&] { return unwrap(gw_.rt.load_preset(intent), *reply); });
+  }
+
+  grpc::Status ListPresets(grpc::ServerContext*, const v1::ListPresetsRequest*,
+                           v1::ListPresetsReply* reply) override {
+    return guarded([&] { return unwrap(gw_.rt.list_presets(), *reply); });
+  }
+
+  grpc::Status DeletePreset(grpc::ServerContext*, const v1::DeletePresetRequest* req,
+                            v1::DeletePresetReply* reply) override {
+    if (auto why = check_preset_name(req->name()))
+      return invalid("name", *why);
+    return guarded([&] { return unwrap(gw_.rt.delete_preset(*req), *reply); });
+  }
+
+private:
+  gateway::impl& gw_;
+};
+
 class system_service final : public v1::SystemService::Service {
 public:
   explicit system_service(gateway::impl& gw) : gw_(gw) {}
@@ -365,7 +456,9 @@ struct services {
   node_service node;
   event_service events;
   system_service system;
-  explicit services(gateway::impl& gw) : graph(gw), node(gw), events(gw), system(gw) {}
+  preset_service presets;
+  explicit services(gateway::impl& gw)
+    : graph(gw), node(gw), events(gw), system(gw), presets(gw) {}
 };
 
 } // namespace
@@ -403,6 +496,7 @@ std::optional<std::string> gateway::start() {
   builder.RegisterService(&svc->node);
   builder.RegisterService(&svc->events);
   builder.RegisterService(&svc->system);
+  builder.RegisterService(&svc->presets);
   auto server = builder.BuildAndStart();
   if (!server || port == 0)
     return "cannot bind " + impl_->opts.listen + " (address in use or not available)";

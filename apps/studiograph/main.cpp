@@ -22,9 +22,44 @@ using namespace sg;
 enum exit_code : int { ok = 0, invalid_graph = 2, start_failed = 3, gateway_failed = 4 };
 
 volatile std::sig_atomic_t stop_requested = 0;
+volatile std::sig_atomic_t reload_requested = 0;
 
 void on_signal(int) {
   stop_requested = 1;
+}
+
+void on_hangup(int) {
+  reload_requested = 1;
+}
+
+bool load(const std::string& path, v1::GraphSpec& spec);
+
+std::string joined(const google::protobuf::RepeatedPtrField<std::string>& xs) {
+  std::string out;
+  for (const auto& x : xs)
+    out += (out.empty() ? "" : ",") + x;
+  return out.empty() ? "-" : out;
+}
+
+/// SIGHUP: the graph file is read again and applied as a diff (nothing changes when it is
+/// invalid or cannot start).
+void reload(runtime& rt, const std::string& path) {
+  v1::GraphSpec spec;
+  if (!load(path, spec)) {
+    std::cerr << "studiograph: reload refused; the running graph is unchanged\n";
+    return;
+  }
+  auto reply = rt.apply_graph(spec);
+  if (reply.status().code() != 0) {
+    std::cerr << "studiograph: reload failed: " << reply.status().message()
+              << "; the running graph is unchanged\n";
+    return;
+  }
+  const auto& a = reply.applied();
+  std::cout << "studiograph: reloaded " << path << " (graph rev " << a.graph_rev()
+            << "): added " << joined(a.added()) << ", removed " << joined(a.removed())
+            << ", retyped " << joined(a.retyped()) << ", changed " << joined(a.changed())
+            << std::endl;
 }
 
 bool load(const std::string& path, v1::GraphSpec& spec) {
@@ -92,11 +127,14 @@ std::string status_line(runtime& rt, double elapsed) {
   return line;
 }
 
-int cmd_run(const std::string& path, const std::string& listen, double duration) {
+int cmd_run(const std::string& path, const std::string& listen, double duration,
+            const std::string& state) {
   v1::GraphSpec spec;
   if (!load(path, spec))
     return invalid_graph;
-  runtime rt;
+  runtime_options opts;
+  opts.state_path = state;
+  runtime rt(opts);
   auto applied = rt.apply_graph(spec);
   if (applied.status().code() != 0) {
     std::cerr << "studiograph: cannot start " << path << ": " << applied.status().message()
@@ -111,8 +149,15 @@ int cmd_run(const std::string& path, const std::string& listen, double duration)
   gw.set_serving(true);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_hangup);
+  std::string state_file = "none";
+  const auto running = rt.get_graph();
+  for (const auto& n : running.graph().nodes())
+    if (n.type() == "store.sqlite")
+      state_file = n.params().at("path").string_value();
   std::cout << "studiograph: running " << spec.name() << " (" << spec.nodes_size()
-            << " nodes); gRPC on " << gw.address() << "; Ctrl-C stops" << std::endl;
+            << " nodes); gRPC on " << gw.address() << "; state " << state_file
+            << "; Ctrl-C stops, SIGHUP reloads the file" << std::endl;
   const auto start = std::chrono::steady_clock::now();
   auto next = start;
   while (!stop_requested) {
@@ -120,6 +165,10 @@ int cmd_run(const std::string& path, const std::string& listen, double duration)
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (duration > 0 && elapsed >= duration)
       break;
+    if (reload_requested) {
+      reload_requested = 0;
+      reload(rt, path);
+    }
     if (std::chrono::steady_clock::now() >= next) {
       std::cout << status_line(rt, elapsed) << std::endl;
       next += std::chrono::seconds(1);
@@ -188,6 +237,11 @@ int main(int argc, char** argv) {
   run->add_option("--listen", listen, "gRPC gateway address HOST:PORT (loopback by default)")
     ->capture_default_str();
   run->add_option("--duration", duration, "Stop after SECONDS (default: until Ctrl-C)");
+  std::string state;
+  run->add_option("--state", state,
+                  "Persistence database FILE, or 'none' for a session without persistence "
+                  "(default: the graph's store.sqlite node, else "
+                  "$XDG_STATE_HOME/studiograph/<graph name>.sqlite)");
 
   auto* validate = app.add_subcommand("validate", "Check a graph file; print every error");
   validate->add_option("graph", path, "Graph file (YAML)")->required();
@@ -202,7 +256,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (run->parsed())
-    return cmd_run(path, listen, duration);
+    return cmd_run(path, listen, duration, state);
   if (validate->parsed())
     return cmd_validate(path);
   if (render->parsed())

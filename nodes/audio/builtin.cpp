@@ -3,6 +3,7 @@
 #include "nodes/audio/mixer/mixer.hpp"
 #include "nodes/audio/output/output.hpp"
 #include "nodes/audio/sine/sine.hpp"
+#include "nodes/store/store.hpp"
 
 namespace sg {
 
@@ -14,6 +15,7 @@ const node_registry& node_registry::builtin() {
     r.add(mixer_info());
     r.add(meter_info());
     r.add(output_info());
+    r.add(store_info());
     return r;
   }();
   return registry;

@@ -40,6 +40,7 @@ struct param_info {
   std::vector<std::string> choices;  // enumeration only
   std::string def_string;            // string only
   bool live = true;                  // false: takes effect only when the graph is rebuilt
+  bool persist = false;              // policy: every committed value is stored, asked or not
 };
 
 /// Configuration values of one node, indexed like `node_info::params`.

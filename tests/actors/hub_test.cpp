@@ -25,6 +25,8 @@ v1::Event param_event(const std::string& node, double value, uint64_t rev) {
   pc->set_param("level");
   pc->mutable_value()->set_double_value(value);
   pc->set_node_rev(rev);
+  pc->set_layer(v1::LAYER_COMMITTED);
+  *pc->mutable_effective() = pc->value();
   pc->mutable_origin()->set_client_id("test");
   pc->mutable_origin()->set_client_rev(rev);
   return ev;

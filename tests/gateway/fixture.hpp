@@ -98,13 +98,21 @@ struct client {
 
 class gateway_fixture : public ::testing::Test {
 protected:
+  /// Without persistence by default, so tests never share state through a database; suites
+  /// that test persistence override this with a file of their own.
+  virtual runtime_options runtime_opts() {
+    runtime_options o;
+    o.state_path = "none";
+    return o;
+  }
+
   void SetUp() override {
     auto loaded = load_graph_string(gw_test_graph, "gw-test.yaml");
     std::string errors;
     for (const auto& d : loaded.errors)
       errors += format_diagnostic(d) + "\n";
     ASSERT_TRUE(loaded.ok()) << errors;
-    rt_ = std::make_unique<runtime>();
+    rt_ = std::make_unique<runtime>(runtime_opts());
     auto applied = rt_->apply_graph(loaded.spec);
     ASSERT_EQ(applied.status().code(), 0) << applied.status().message();
     gw_ = std::make_unique<gateway>(*rt_, gateway_options{.listen = "127.0.0.1:0"});

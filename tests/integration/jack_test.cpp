@@ -53,7 +53,7 @@ public:
     address = "127.0.0.1:" + std::to_string(47000 + getpid() % 2000);
     studiograph = std::make_unique<child>(
       std::vector<std::string>{STUDIOGRAPH_PATH, "run", std::string(SOURCE_DIR) + "/examples/hello.yaml",
-                               "--listen", address, "--duration", "120"},
+                               "--listen", address, "--duration", "120", "--state", log_dir + "/state.sqlite"},
       log_dir + "/studiograph.log");
   }
 

@@ -1,0 +1,386 @@
+#include "actors/store/state_store.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+#include <sqlite3.h>
+
+namespace sg {
+
+namespace {
+
+struct db_deleter {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+
+struct stmt_deleter {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+
+using db_ptr = std::unique_ptr<sqlite3, db_deleter>;
+using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_deleter>;
+
+/// Resets a cached statement when a call leaves, whether it finished, failed or threw, so the
+/// next use starts clean and no read transaction is held open.
+struct reset_on_exit {
+  sqlite3_stmt* s;
+  ~reset_on_exit() {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+  }
+};
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+// Bound strings and blobs live until the statement is stepped, so SQLite need not copy them.
+void bind_text(sqlite3_stmt* s, int i, const std::string& text) {
+  sqlite3_bind_text(s, i, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
+void bind_blob(sqlite3_stmt* s, int i, const std::string& bytes) {
+  sqlite3_bind_blob(s, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
+}
+
+std::string column_text(sqlite3_stmt* s, int i) {
+  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, i))) : std::string();
+}
+
+template <class Message>
+bool parse_column(sqlite3_stmt* s, int i, Message& out) {
+  const void* data = sqlite3_column_blob(s, i);
+  return out.ParseFromArray(data, sqlite3_column_bytes(s, i));
+}
+
+constexpr const char* schema_sql = R"sql(
+CREATE TABLE IF NOT EXISTS meta(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS params(
+  node TEXT NOT NULL,
+  param TEXT NOT NULL,
+  type TEXT NOT NULL,
+  value BLOB NOT NULL,
+  node_rev INTEGER NOT NULL,
+  updated_ns INTEGER NOT NULL,
+  PRIMARY KEY(node, param)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS presets(
+  name TEXT PRIMARY KEY,
+  saved_ns INTEGER NOT NULL,
+  body BLOB NOT NULL);
+INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');
+)sql";
+
+} // namespace
+
+struct state_store::impl {
+  std::string path;
+  db_ptr db;  // declared before the statements: finalised after them
+  stmt_ptr begin, commit, rollback;
+  stmt_ptr upsert, clear_node, clear_param, select_params;
+  stmt_ptr save_preset, load_preset, list_presets, delete_preset;
+  std::string buffer;  // serialised values, reused across rows
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw std::runtime_error("store: '" + path + "': " + what + ": " + sqlite3_errmsg(db.get()));
+  }
+
+  void exec(const char* sql, const std::string& what) {
+    if (sqlite3_exec(db.get(), sql, nullptr, nullptr, nullptr) != SQLITE_OK)
+      fail(what);
+  }
+
+  stmt_ptr prepare(const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v3(db.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) !=
+        SQLITE_OK)
+      fail(std::string("prepare '") + sql + "'");
+    return stmt_ptr(s);
+  }
+
+  /// Runs a statement that returns no rows.
+  void run(const stmt_ptr& s, const char* what) {
+    reset_on_exit reset{s.get()};
+    if (sqlite3_step(s.get()) != SQLITE_DONE)
+      fail(what);
+  }
+
+  /// The first column of the first row of `sql` (a pragma's answer).
+  std::string query_text(const char* sql, const std::string& what) {
+    auto s = prepare(sql);
+    int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_ROW)
+      return column_text(s.get(), 0);
+    if (rc != SQLITE_DONE)
+      fail(what);
+    return {};
+  }
+
+  void rollback_if_open() {
+    if (!sqlite3_get_autocommit(db.get())) {
+      sqlite3_reset(rollback.get());
+      sqlite3_step(rollback.get());
+      sqlite3_reset(rollback.get());
+    }
+  }
+
+  void create_schema() {
+    exec("BEGIN IMMEDIATE", "begin schema transaction");
+    try {
+      exec(schema_sql, "create schema");
+      auto version = query_text("SELECT value FROM meta WHERE key = 'schema_version'",
+                                "read schema version");
+      if (version != std::to_string(schema_version)) {
+        throw std::runtime_error("store: '" + path + "': schema version '" + version +
+                                 "' is not supported (this build reads version " +
+                                 std::to_string(schema_version) + ")");
+      }
+      exec("COMMIT", "commit schema");
+    } catch (...) {
+      sqlite3_exec(db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+
+  void prepare_statements() {
+    begin = prepare("BEGIN IMMEDIATE");
+    commit = prepare("COMMIT");
+    rollback = prepare("ROLLBACK");
+    upsert = prepare(
+      "INSERT OR REPLACE INTO params(node, param, type, value, node_rev, updated_ns) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+    clear_node = prepare("DELETE FROM params WHERE node = ?1");
+    clear_param = prepare("DELETE FROM params WHERE node = ?1 AND param = ?2");
+    select_params = prepare("SELECT node, param, type, value FROM params ORDER BY node, param");
+    save_preset =
+      prepare("INSERT OR REPLACE INTO presets(name, saved_ns, body) VALUES(?1, ?2, ?3)");
+    load_preset = prepare("SELECT body FROM presets WHERE name = ?1");
+    list_presets = prepare("SELECT name, body FROM presets ORDER BY name");
+    delete_preset = prepare("DELETE FROM presets WHERE name = ?1");
+  }
+
+  void apply_clear(const v1::PersistClear& c) {
+    if (c.params().empty()) {
+      bind_text(clear_node.get(), 1, c.node());
+      run(clear_node, "clear node");
+      return;
+    }
+    for (const auto& param : c.params()) {
+      bind_text(clear_param.get(), 1, c.node());
+      bind_text(clear_param.get(), 2, param);
+      run(clear_param, "clear param");
+    }
+  }
+
+  void apply_upsert(const v1::PersistParam& u, int64_t updated_ns) {
+    auto* s = upsert.get();
+    u.value().SerializeToString(&buffer);
+    bind_text(s, 1, u.node());
+    bind_text(s, 2, u.param());
+    bind_text(s, 3, u.type());
+    bind_blob(s, 4, buffer);
+    sqlite3_bind_int64(s, 5, static_cast<sqlite3_int64>(u.node_rev()));
+    sqlite3_bind_int64(s, 6, updated_ns);
+    run(upsert, "write param");
+  }
+};
+
+state_store::state_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+state_store::~state_store() = default;
+
+std::unique_ptr<state_store> state_store::open(const std::string& path, bool synchronous_full,
+                                               std::string& error) {
+  auto failed = [&](const std::string& why) {
+    error = "store: '" + path + "': " + why;
+    return nullptr;
+  };
+  if (path.empty())
+    return failed("empty path");
+  std::error_code ec;
+  auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec)
+      return failed("cannot create directory '" + parent.string() + "': " + ec.message());
+  }
+
+  auto p = std::make_unique<impl>();
+  p->path = path;
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  p->db.reset(raw);
+  if (rc != SQLITE_OK)
+    return failed(std::string("cannot open: ") + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+  sqlite3_busy_timeout(raw, busy_timeout_ms);
+  try {
+    auto mode = p->query_text("PRAGMA journal_mode=WAL", "set journal mode");
+    if (mode != "wal")
+      return failed("cannot use write-ahead logging (journal_mode stayed '" + mode + "')");
+    p->exec(synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+            "set synchronous");
+    p->create_schema();
+    p->prepare_statements();
+  } catch (const std::runtime_error& e) {
+    error = e.what();
+    return nullptr;
+  }
+  return std::unique_ptr<state_store>(new state_store(std::move(p)));
+}
+
+std::vector<v1::StoredParam> state_store::load_params() {
+  auto& d = *impl_;
+  auto* s = d.select_params.get();
+  reset_on_exit reset{s};
+  std::vector<v1::StoredParam> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    auto& p = out.emplace_back();
+    p.set_node(column_text(s, 0));
+    p.set_param(column_text(s, 1));
+    p.set_type(column_text(s, 2));
+    if (!parse_column(s, 3, *p.mutable_value()))
+      throw std::runtime_error("store: '" + d.path + "': unreadable value for " + p.node() +
+                               "." + p.param());
+  }
+  if (rc != SQLITE_DONE)
+    d.fail("load params");
+  return out;
+}
+
+void state_store::write(const std::vector<v1::PersistParam>& upserts,
+                        const std::vector<v1::PersistClear>& clears) {
+  auto& d = *impl_;
+  d.run(d.begin, "begin write");
+  try {
+    for (const auto& c : clears)
+      d.apply_clear(c);
+    const auto updated = now_ns();
+    for (const auto& u : upserts)
+      d.apply_upsert(u, updated);
+    d.run(d.commit, "commit");
+  } catch (...) {
+    d.rollback_if_open();
+    throw;
+  }
+}
+
+void state_store::save_preset(const v1::Preset& preset) {
+  auto& d = *impl_;
+  auto* s = d.save_preset.get();
+  int64_t saved = preset.saved_unix_ns() != 0 ? preset.saved_unix_ns() : now_ns();
+  if (preset.saved_unix_ns() == 0) {
+    v1::Preset stamped = preset;
+    stamped.set_saved_unix_ns(saved);
+    stamped.SerializeToString(&d.buffer);
+  } else {
+    preset.SerializeToString(&d.buffer);
+  }
+  bind_text(s, 1, preset.name());
+  sqlite3_bind_int64(s, 2, saved);
+  bind_blob(s, 3, d.buffer);
+  d.run(d.save_preset, "save preset");
+}
+
+std::optional<v1::Preset> state_store::load_preset(const std::string& name) {
+  auto& d = *impl_;
+  auto* s = d.load_preset.get();
+  reset_on_exit reset{s};
+  bind_text(s, 1, name);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE)
+    return std::nullopt;
+  if (rc != SQLITE_ROW)
+    d.fail("load preset");
+  v1::Preset preset;
+  if (!parse_column(s, 0, preset))
+    throw std::runtime_error("store: '" + d.path + "': unreadable preset '" + name + "'");
+  return preset;
+}
+
+std::vector<v1::PresetInfo> state_store::list_presets() {
+  auto& d = *impl_;
+  auto* s = d.list_presets.get();
+  reset_on_exit reset{s};
+  std::vector<v1::PresetInfo> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    v1::Preset preset;
+    auto& info = out.emplace_back();
+    info.set_name(column_text(s, 0));
+    if (!parse_column(s, 1, preset))
+      throw std::runtime_error("store: '" + d.path + "': unreadable preset '" + info.name() +
+                               "'");
+    uint32_t params = 0;
+    for (const auto& n : preset.nodes()) {
+      info.add_nodes(n.id());
+      params += static_cast<uint32_t>(n.params_size());
+    }
+    info.set_params(params);
+    info.set_saved_unix_ns(preset.saved_unix_ns());
+  }
+  if (rc != SQLITE_DONE)
+    d.fail("list presets");
+  return out;
+}
+
+bool state_store::delete_preset(const std::string& name) {
+  auto& d = *impl_;
+  bind_text(d.delete_preset.get(), 1, name);
+  d.run(d.delete_preset, "delete preset");
+  return sqlite3_changes(d.db.get()) > 0;
+}
+
+std::string state_store::integrity_check() {
+  auto& d = *impl_;
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(d.db.get(), "PRAGMA integrity_check", -1, &raw, nullptr) != SQLITE_OK)
+    return sqlite3_errmsg(d.db.get());
+  stmt_ptr s(raw);
+  std::string out;
+  int rc;
+  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+    if (!out.empty())
+      out += '\n';
+    out += column_text(raw, 0);
+  }
+  if (rc != SQLITE_DONE)
+    return sqlite3_errmsg(d.db.get());
+  return out;
+}
+
+std::string state_store::path() const {
+  return impl_->path;
+}
+
+std::string default_state_path(const std::string& graph_name) {
+  std::string name;
+  for (char c : graph_name) {
+    bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '-';
+    name += keep ? c : '_';
+  }
+  if (name.empty())
+    name = "graph";
+  std::filesystem::path dir;
+  // The XDG base directory spec says relative values are invalid and must be ignored.
+  const char* xdg = std::getenv("XDG_STATE_HOME");
+  const char* home = std::getenv("HOME");
+  if (xdg && xdg[0] == '/')
+    dir = xdg;
+  else if (home && home[0] != '\0')
+    dir = std::filesystem::path(home) / ".local" / "state";
+  else
+    dir = std::filesystem::path(".local") / "state";
+  return (dir / "studiograph" / (name + ".sqlite")).string();
+}
+
+} // namespace sg
