@@ -178,6 +178,10 @@ v1::SetParamReply runtime::set_param(const v1::SetParamRequest& req) {
                                         impl::unavailable<v1::SetParamReply>);
 }
 
+void runtime::post(const v1::SetParamRequest& req) {
+  caf::anon_send(impl_->host, req);
+}
+
 v1::SetParamReply runtime::settle(const v1::SettleRequest& req) {
   return impl_->call<v1::SetParamReply>(impl_->host, req,
                                         impl::unavailable<v1::SetParamReply>);

@@ -91,6 +91,10 @@ public:
   /// An intent for a node authority; the reply carries the applied ParamChanged or a Status
   /// (code 3 INVALID_ARGUMENT / 5 NOT_FOUND with `field` set) and then nothing changed.
   v1::SetParamReply set_param(const v1::SetParamRequest& req);
+  /// The same intent without waiting for its outcome (controllers, automation, benchmarks):
+  /// it is applied in order with the caller's other posts and echoed like any other; a
+  /// refused intent is only visible as the absence of its echo.
+  void post(const v1::SetParamRequest& req);
   /// An overlay source settles into a session-only committed value.
   v1::SetParamReply settle(const v1::SettleRequest& req);
   v1::SavePresetReply save_preset(const v1::SavePresetRequest& req);
