@@ -107,12 +107,18 @@ protected:
   }
 
   void SetUp() override {
+    opts_ = runtime_opts();
+    start_runtime();
+  }
+
+  /// Runtime, gateway and client for gw_test_graph with `opts_`.
+  void start_runtime() {
     auto loaded = load_graph_string(gw_test_graph, "gw-test.yaml");
     std::string errors;
     for (const auto& d : loaded.errors)
       errors += format_diagnostic(d) + "\n";
     ASSERT_TRUE(loaded.ok()) << errors;
-    rt_ = std::make_unique<runtime>(runtime_opts());
+    rt_ = std::make_unique<runtime>(opts_);
     auto applied = rt_->apply_graph(loaded.spec);
     ASSERT_EQ(applied.status().code(), 0) << applied.status().message();
     gw_ = std::make_unique<gateway>(*rt_, gateway_options{.listen = "127.0.0.1:0"});
@@ -123,12 +129,16 @@ protected:
     cl_ = std::make_unique<client>(address_);
   }
 
-  void TearDown() override {
+  /// Stops client, gateway and runtime (a clean shutdown: the writer flushes).
+  void stop_runtime() {
     cl_.reset();
     gw_.reset();
     rt_.reset();
   }
 
+  void TearDown() override { stop_runtime(); }
+
+  runtime_options opts_;
   std::unique_ptr<runtime> rt_;
   std::unique_ptr<gateway> gw_;
   std::string address_;

@@ -1,0 +1,430 @@
+// Live state over real gRPC: the three layers, settle, persistence and restore, invalidation by
+// graph applies, presets, and the loading guard. A real runtime with a real SQLite file per
+// test, a real gateway on loopback, real stubs.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "actors/store/state_store.hpp"
+#include "tests/gateway/fixture.hpp"
+
+namespace sg::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+/// gw_test_graph with `osc` retyped, `meter` removed, or a device option changed.
+std::string graph_variant(const std::string& from, const std::string& to) {
+  std::string g = gw_test_graph;
+  auto at = g.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  g.replace(at, from.size(), to);
+  return g;
+}
+
+class state_fixture : public gateway_fixture {
+protected:
+  runtime_options runtime_opts() override {
+    char tmpl[] = "/tmp/sg-state-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    runtime_options o;
+    o.state_path = db_path();
+    o.max_held_intents = 4;
+    return o;
+  }
+
+  void SetUp() override {
+    gateway_fixture::SetUp();
+    presets_ = v1::PresetService::NewStub(cl_->channel);
+  }
+
+
+  void TearDown() override {
+    gateway_fixture::TearDown();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  std::string db_path() const { return dir_ + "/state.sqlite"; }
+
+  v1::ParamState param(const std::string& node, const std::string& name) {
+    v1::GetNodeReply reply;
+    auto status = cl_->get(node, reply);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    for (const auto& p : reply.node().params())
+      if (p.name() == name)
+        return p;
+    ADD_FAILURE() << node << "." << name << " not found";
+    return {};
+  }
+
+  grpc::Status set(const std::string& node, const std::string& name, double value,
+                   bool persist = false, const std::string& overlay = {},
+                   uint32_t settle_ms = 0) {
+    v1::SetParamRequest req;
+    req.set_node(node);
+    req.set_param(name);
+    *req.mutable_value() = dbl(value);
+    req.set_persist(persist);
+    req.set_overlay_source(overlay);
+    req.set_settle_ms(settle_ms);
+    v1::SetParamReply reply;
+    return cl_->nodes->SetParam(ctx().get(), req, &reply);
+  }
+
+  grpc::Status apply(const std::string& yaml, v1::ApplyGraphReply& reply) {
+    v1::ApplyGraphRequest req;
+    req.set_yaml(yaml);
+    req.set_file_name("variant.yaml");
+    return cl_->graph->ApplyGraph(ctx(10s).get(), req, &reply);
+  }
+
+  std::vector<v1::StoredParam> stored() {
+    rt_->flush_state();
+    std::string error;
+    auto db = state_store::open(db_path(), true, error);
+    EXPECT_TRUE(db) << error;
+    return db ? db->load_params() : std::vector<v1::StoredParam>{};
+  }
+
+  std::string dir_;
+  std::unique_ptr<v1::PresetService::Stub> presets_;
+};
+
+bool has_stored(const std::vector<v1::StoredParam>& rows, const std::string& node,
+                const std::string& param, double* value = nullptr) {
+  for (const auto& r : rows)
+    if (r.node() == node && r.param() == param) {
+      if (value)
+        *value = r.value().double_value();
+      return true;
+    }
+  return false;
+}
+
+// -- layers -----------------------------------------------------------------------------------
+
+TEST_F(state_fixture, overlay_beats_committed_beats_base) {
+  auto p = param("amp", "level");
+  EXPECT_EQ(p.base().double_value(), -6);
+  EXPECT_FALSE(p.has_committed());
+  EXPECT_EQ(p.value().double_value(), -6);
+
+  ASSERT_TRUE(set("amp", "level", -3).ok());
+  p = param("amp", "level");
+  EXPECT_EQ(p.committed().double_value(), -3);
+  EXPECT_EQ(p.value().double_value(), -3);
+  EXPECT_EQ(p.base().double_value(), -6) << "a commit leaves the base alone";
+
+  ASSERT_TRUE(set("amp", "level", -20, false, "lfo1", 60000).ok());
+  p = param("amp", "level");
+  ASSERT_EQ(p.overlays_size(), 1);
+  EXPECT_EQ(p.overlays(0).source(), "lfo1");
+  EXPECT_EQ(p.value().double_value(), -20) << "overlay wins";
+  EXPECT_EQ(p.committed().double_value(), -3);
+
+  // A commit under an active overlay changes the committed layer but not the effective value.
+  ASSERT_TRUE(set("amp", "level", -4).ok());
+  p = param("amp", "level");
+  EXPECT_EQ(p.committed().double_value(), -4);
+  EXPECT_EQ(p.value().double_value(), -20);
+
+  // Two sources: the one written last is effective.
+  ASSERT_TRUE(set("amp", "level", -30, false, "osc-surface", 60000).ok());
+  EXPECT_EQ(param("amp", "level").value().double_value(), -30);
+  ASSERT_TRUE(set("amp", "level", -21, false, "lfo1", 60000).ok());
+  EXPECT_EQ(param("amp", "level").value().double_value(), -21);
+}
+
+TEST_F(state_fixture, explicit_settle_makes_a_session_only_commit) {
+  ASSERT_TRUE(set("amp", "level", -12, false, "fader", 60000).ok());
+  v1::SettleRequest req;
+  req.set_node("amp");
+  req.set_param("level");
+  req.set_source("fader");
+  v1::SetParamReply reply;
+  auto status = cl_->nodes->Settle(ctx().get(), req, &reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(reply.applied().layer(), v1::LAYER_COMMITTED);
+  EXPECT_EQ(reply.applied().reason(), v1::CHANGE_REASON_SETTLE);
+  EXPECT_FALSE(reply.applied().persist());
+  auto p = param("amp", "level");
+  EXPECT_EQ(p.overlays_size(), 0);
+  EXPECT_EQ(p.committed().double_value(), -12);
+  EXPECT_FALSE(p.persisted());
+  EXPECT_FALSE(has_stored(stored(), "amp", "level")) << "settle never writes the database";
+
+  // Settling again: nothing left from that source.
+  status = cl_->nodes->Settle(ctx().get(), req, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(status.error_message().find("source"), std::string::npos);
+}
+
+TEST_F(state_fixture, an_idle_overlay_settles_by_itself) {
+  ASSERT_TRUE(set("amp", "level", -9, false, "osc:/sg/amp/level", 80).ok());
+  EXPECT_EQ(param("amp", "level").overlays_size(), 1);
+  v1::ParamState p;
+  for (int i = 0; i < 100; ++i) {
+    std::this_thread::sleep_for(20ms);
+    p = param("amp", "level");
+    if (p.overlays_size() == 0)
+      break;
+  }
+  EXPECT_EQ(p.overlays_size(), 0);
+  EXPECT_EQ(p.committed().double_value(), -9);
+  EXPECT_FALSE(p.persisted());
+  EXPECT_FALSE(has_stored(stored(), "amp", "level"));
+}
+
+TEST_F(state_fixture, overlays_are_never_persisted_and_bad_intents_change_nothing) {
+  const auto before = param("amp", "level");
+  auto status = set("amp", "level", -5, true, "lfo");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("persist"), std::string::npos);
+  status = set("amp", "level", 99);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  status = set("amp", "level", -5, false, std::string(200, 'x'));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("overlay_source"), std::string::npos);
+  EXPECT_EQ(param("amp", "level").SerializeAsString(), before.SerializeAsString());
+}
+
+// -- persistence ------------------------------------------------------------------------------
+
+TEST_F(state_fixture, persisted_commits_are_durable_and_become_the_base_after_restart) {
+  v1::SubscribeRequest sub;
+  sub.add_kinds(v1::EVENT_KIND_DURABLE);
+  auto c = ctx(10s);
+  auto reader = cl_->events->Subscribe(c.get(), sub);
+  v1::Event ev;
+  ASSERT_TRUE(reader->Read(&ev));  // the snapshot
+  ASSERT_TRUE(set("amp", "level", -2.5, true).ok());
+  ASSERT_TRUE(set("osc", "frequency", 220).ok());  // not persisted
+  ASSERT_TRUE(reader->Read(&ev));
+  ASSERT_TRUE(ev.has_durable());
+  ASSERT_GE(ev.durable().entries_size(), 1);
+  EXPECT_EQ(ev.durable().entries(0).node(), "amp");
+  EXPECT_EQ(ev.durable().entries(0).param(), "level");
+  EXPECT_EQ(ev.durable().path(), db_path());
+  EXPECT_TRUE(param("amp", "level").persisted());
+  c->TryCancel();
+
+  auto rows = stored();
+  double v = 0;
+  EXPECT_TRUE(has_stored(rows, "amp", "level", &v));
+  EXPECT_EQ(v, -2.5);
+  EXPECT_FALSE(has_stored(rows, "osc", "frequency"));
+
+  // Restart on the same database: the durable value is the base; origin metadata is gone.
+  stop_runtime();
+  start_runtime();
+  auto p = param("amp", "level");
+  EXPECT_EQ(p.base().double_value(), -2.5);
+  EXPECT_FALSE(p.has_committed());
+  EXPECT_EQ(p.value().double_value(), -2.5);
+  EXPECT_EQ(param("osc", "frequency").value().double_value(), 440) << "not persisted";
+  v1::GetGraphReply graph;
+  ASSERT_TRUE(cl_->graph->GetGraph(ctx().get(), {}, &graph).ok());
+  EXPECT_EQ(graph.graph().SerializeAsString().find("client"), std::string::npos);
+}
+
+TEST_F(state_fixture, persist_without_a_database_is_refused) {
+  stop_runtime();
+  opts_.state_path = "none";
+  start_runtime();
+  auto status = set("amp", "level", -2, true);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("persist"), std::string::npos);
+  EXPECT_FALSE(param("amp", "level").has_committed());
+}
+
+// -- invalidation -----------------------------------------------------------------------------
+
+TEST_F(state_fixture, reapplying_a_graph_that_keeps_a_node_keeps_its_layers) {
+  ASSERT_TRUE(set("amp", "level", -3).ok());
+  ASSERT_TRUE(set("amp", "level", -40, false, "lfo", 60000).ok());
+  const auto rev = param("amp", "level");
+  v1::ApplyGraphReply reply;
+  // The graph file's own value changes: the base follows, committed and overlay stay.
+  auto status = apply(graph_variant("params: { level: -6 }", "params: { level: -7 }"), reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(reply.applied().changed_size(), 1);
+  EXPECT_EQ(reply.applied().changed(0), "amp");
+  EXPECT_EQ(reply.applied().added_size() + reply.applied().removed_size(), 0);
+  auto p = param("amp", "level");
+  EXPECT_EQ(p.base().double_value(), -7);
+  EXPECT_EQ(p.committed().double_value(), -3);
+  ASSERT_EQ(p.overlays_size(), 1);
+  EXPECT_EQ(p.value().double_value(), -40);
+  EXPECT_EQ(rev.overlays(0).source(), p.overlays(0).source());
+}
+
+TEST_F(state_fixture, removing_a_node_clears_every_layer_and_its_stored_values) {
+  ASSERT_TRUE(set("meter", "rate", 10, true).ok());
+  ASSERT_TRUE(has_stored(stored(), "meter", "rate"));
+  const std::string without = graph_variant("  - { id: meter, type: audio.meter }\n", "");
+  const std::string without_edges = [&] {
+    std::string g = without;
+    auto at = g.find("  - amp.out -> meter.in\n");
+    g.erase(at, std::string("  - amp.out -> meter.in\n").size());
+    return g;
+  }();
+  v1::ApplyGraphReply reply;
+  auto status = apply(without_edges, reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(reply.applied().removed_size(), 1);
+  v1::GetNodeReply node;
+  EXPECT_EQ(cl_->get("meter", node).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_FALSE(has_stored(stored(), "meter", "rate"));
+  // Back again: only the graph file's values.
+  status = apply(gw_test_graph, reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(reply.applied().added_size(), 1);
+  auto p = param("meter", "rate");
+  EXPECT_FALSE(p.has_committed());
+  EXPECT_EQ(p.value().double_value(), p.base().double_value());
+  EXPECT_NE(p.value().double_value(), 10);
+}
+
+TEST_F(state_fixture, retyping_a_node_keeps_only_values_that_still_map) {
+  ASSERT_TRUE(set("osc", "frequency", 220, true).ok());
+  ASSERT_TRUE(set("osc", "level", -20).ok());
+  ASSERT_TRUE(set("osc", "level", -25, false, "lfo", 60000).ok());
+  v1::ApplyGraphReply reply;
+  auto status = apply(graph_variant("{ id: osc, type: audio.sine, params: { frequency: 440, "
+                                    "level: -12 } }",
+                                    "{ id: osc, type: audio.gain }"),
+                      reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(reply.applied().retyped_size(), 1);
+  v1::GetNodeReply node;
+  ASSERT_TRUE(cl_->get("osc", node).ok());
+  EXPECT_EQ(node.node().type(), "audio.gain");
+  ASSERT_EQ(node.node().params_size(), 1);
+  const auto& level = node.node().params(0);
+  EXPECT_EQ(level.committed().double_value(), -20) << "level still maps";
+  ASSERT_EQ(level.overlays_size(), 1);
+  EXPECT_EQ(level.value().double_value(), -25);
+  EXPECT_FALSE(has_stored(stored(), "osc", "frequency")) << "frequency no longer maps";
+}
+
+TEST_F(state_fixture, an_invalid_graph_changes_nothing) {
+  ASSERT_TRUE(set("amp", "level", -3).ok());
+  const auto before = param("amp", "level");
+  v1::ApplyGraphReply reply;
+  auto status = apply(graph_variant("type: audio.gain", "type: audio.gian"), reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("variant.yaml:"), std::string::npos)
+    << status.error_message();
+  EXPECT_EQ(param("amp", "level").SerializeAsString(), before.SerializeAsString());
+}
+
+// -- presets ----------------------------------------------------------------------------------
+
+TEST_F(state_fixture, preset_load_replaces_committed_values_and_clears_their_overlays) {
+  ASSERT_TRUE(set("amp", "level", -10).ok());
+  ASSERT_TRUE(set("osc", "frequency", 330).ok());
+  v1::SavePresetRequest save;
+  save.set_name("verse");
+  save.add_nodes("amp");
+  v1::SavePresetReply saved;
+  auto status = presets_->SavePreset(ctx().get(), save, &saved);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(saved.preset().nodes_size(), 1);
+
+  ASSERT_TRUE(set("amp", "level", -1).ok());
+  ASSERT_TRUE(set("amp", "level", -50, false, "lfo", 60000).ok());
+  ASSERT_TRUE(set("osc", "frequency", 660, false, "lfo", 60000).ok());
+
+  v1::SubscribeRequest sub;
+  sub.add_kinds(v1::EVENT_KIND_PRESET_LOADED);
+  auto c = ctx(10s);
+  auto reader = cl_->events->Subscribe(c.get(), sub);
+  v1::Event ev;
+  ASSERT_TRUE(reader->Read(&ev));
+
+  v1::LoadPresetRequest load;
+  load.set_name("verse");
+  v1::LoadPresetReply loaded;
+  status = presets_->LoadPreset(ctx().get(), load, &loaded);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(loaded.loaded().params(), 1u);
+  auto amp = param("amp", "level");
+  EXPECT_EQ(amp.committed().double_value(), -10);
+  EXPECT_EQ(amp.overlays_size(), 0) << "the preset's parameters lose their overlays";
+  EXPECT_EQ(amp.value().double_value(), -10);
+  auto freq = param("osc", "frequency");
+  EXPECT_EQ(freq.overlays_size(), 1) << "parameters the preset does not set keep theirs";
+  EXPECT_EQ(freq.committed().double_value(), 330);
+  ASSERT_TRUE(reader->Read(&ev));
+  ASSERT_TRUE(ev.has_preset_loaded());
+  EXPECT_EQ(ev.preset_loaded().name(), "verse");
+  c->TryCancel();
+
+  v1::ListPresetsReply list;
+  ASSERT_TRUE(presets_->ListPresets(ctx().get(), {}, &list).ok());
+  ASSERT_EQ(list.presets_size(), 1);
+  v1::DeletePresetRequest del;
+  del.set_name("verse");
+  v1::DeletePresetReply deleted;
+  ASSERT_TRUE(presets_->DeletePreset(ctx().get(), del, &deleted).ok());
+  EXPECT_EQ(presets_->DeletePreset(ctx().get(), del, &deleted).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(presets_->LoadPreset(ctx().get(), load, &loaded).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  load.set_name("");
+  EXPECT_EQ(presets_->LoadPreset(ctx().get(), load, &loaded).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// -- loading guard ----------------------------------------------------------------------------
+
+/// A graph apply whose new device writes into a FIFO: opening it blocks until the test opens
+/// the reading end, which holds the apply (and its loading guard) open for as long as needed.
+TEST_F(state_fixture, intents_during_a_load_are_queued_then_applied_or_refused_past_the_bound) {
+  const std::string fifo = dir_ + "/hold.wav";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string held = graph_variant("block: 128, channels: 2 }",
+                                         "block: 128, channels: 2, path: \"" + fifo + "\" }");
+  std::thread applier([&] {
+    v1::ApplyGraphReply reply;
+    apply(held, reply);
+  });
+  // Wait until the device is blocked in open(): the guard is up from then on.
+  std::this_thread::sleep_for(300ms);
+  std::vector<std::thread> writers;
+  std::vector<grpc::Status> results(6);
+  for (int i = 0; i < 6; ++i) {
+    writers.emplace_back([&, i] { results[i] = set("amp", "level", -10 - i); });
+    std::this_thread::sleep_for(30ms);  // a known arrival order
+  }
+  std::this_thread::sleep_for(200ms);
+  int refused = 0;
+  for (int i = 4; i < 6; ++i) {
+    // Past the bound (4): refused at once, while the others still wait.
+    writers[i].join();
+    refused += results[i].error_code() == grpc::StatusCode::UNAVAILABLE;
+    EXPECT_NE(results[i].error_message().find("loading"), std::string::npos)
+      << results[i].error_message();
+  }
+  EXPECT_EQ(refused, 2);
+  EXPECT_FALSE(param("amp", "level").has_committed()) << "nothing applied during the load";
+  // Release the device: the apply finishes, the held intents apply in arrival order.
+  int fd = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(fd, 0);
+  applier.join();
+  for (int i = 0; i < 4; ++i) {
+    writers[i].join();
+    EXPECT_TRUE(results[i].ok()) << i << ": " << results[i].error_message();
+  }
+  close(fd);
+  EXPECT_EQ(param("amp", "level").committed().double_value(), -13) << "the last held intent";
+}
+
+} // namespace
+} // namespace sg::test
