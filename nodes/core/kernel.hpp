@@ -35,6 +35,15 @@ struct telemetry_record {
 using telemetry_queue =
   boost::lockfree::spsc_queue<telemetry_record, boost::lockfree::capacity<1024>>;
 
+/// A note or trigger for one kernel, delivered with the block it falls in.
+struct kernel_event {
+  enum kind_t : uint8_t { note_on = 1, note_off = 2, trigger = 3, stop = 4 };
+  kind_t kind = trigger;
+  uint32_t offset = 0;  // frame inside the block (< frames), events sorted by offset
+  uint8_t note = 0;     // MIDI note number (note_on / note_off)
+  float velocity = 0;   // 0..1 (note_on; trigger: 0 means full level)
+};
+
 /// What `process` sees for one block.
 struct process_context {
   uint32_t frames = 0;
@@ -45,6 +54,8 @@ struct process_context {
   audio_bus device_out;           // the device's output channels (audio.output sums into them)
   uint32_t slot = 0;              // this node's slot in the domain
   telemetry_queue* telemetry = nullptr;
+  const kernel_event* events = nullptr;  // this block's notes/triggers for this node, by offset
+  uint32_t n_events = 0;
 };
 
 enum class process_status : uint8_t { ok, silent, error };

@@ -57,6 +57,10 @@ struct node_info {
   std::vector<port_info> ports;
   std::vector<param_info> params;
   bool needs_device = false;
+  /// Accepts notes and triggers (kernel_event); gRPC Trigger and controllers may target it.
+  bool accepts_events = false;
+  /// Keeps audio history (delay lines, reverb tails, envelopes): an xrun disturbs it.
+  bool keeps_history = false;
   std::function<std::unique_ptr<kernel>()> make;
 
   /// Index of parameter `name`, or -1.
