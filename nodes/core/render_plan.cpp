@@ -163,18 +163,33 @@ std::unique_ptr<render_plan> render_plan::compile(std::vector<plan_node_spec> no
     plan->buses_.push_back({plan->channel_ptrs_.data() + r.first, r.second});
   for (auto b : input_bus)
     plan->inputs_.push_back(plan->buses_[b]);
-  // Kernels: reuse the ones handed in (state survives), make and prepare the rest.
+  // Kernels: reuse the ones handed in (state survives) when their layout still fits, make and
+  // prepare the rest. A kernel that cannot prepare (a missing file...) fails the compile.
   plan->kernels_.resize(n);
+  plan->reused_.assign(n, false);
+  plan->node_ns_ = std::make_unique<std::atomic<uint64_t>[]>(n);
   for (size_t i = 0; i < n; ++i) {
     auto& spec = nodes[i];
-    if (spec.existing) {
+    const bool fits = !spec.check_layout || (spec.existing_in == ports[i].in_ch &&
+                                             spec.existing_out == ports[i].out_ch);
+    if (spec.existing && fits) {
       plan->kernels_[i] = std::move(spec.existing);
-    } else {
+      plan->reused_[i] = true;
+      continue;
+    }
+    try {
       plan->kernels_[i] = spec.info->make();
       plan->kernels_[i]->configure(spec.values);
       port_layout layout{ports[i].in_ch, ports[i].out_ch, device_channels};
       plan->kernels_[i]->prepare(format, layout);
+    } catch (const std::exception& e) {
+      error = "node '" + spec.id + "' (" + spec.info->type + "): " + e.what();
+      return nullptr;
     }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    plan->in_ch_.push_back(ports[i].in_ch);
+    plan->out_ch_.push_back(ports[i].out_ch);
   }
   for (auto& s : plan->steps_)
     s.k = plan->kernels_[s.slot].get();
@@ -205,8 +220,10 @@ void render_plan::mix(const audio_bus& src, const audio_bus& dst, uint32_t frame
   }
 }
 
-void render_plan::run(uint32_t frames, const audio_bus& device_out,
-                      telemetry_queue* telemetry) noexcept {
+void render_plan::run(uint32_t frames, const audio_bus& device_out, telemetry_queue* telemetry,
+                      const kernel_event* events, const uint32_t* event_slots,
+                      uint32_t n_events) noexcept {
+  auto before = realtime_now();
   for (auto& s : steps_) {
     for (uint32_t i = 0; i < s.clear_count; ++i) {
       const auto& b = buses_[clears_[s.clear_begin + i]];
@@ -226,7 +243,22 @@ void render_plan::run(uint32_t frames, const audio_bus& device_out,
     ctx.device_out = device_out;
     ctx.slot = s.slot;
     ctx.telemetry = telemetry;
+    // Events are sorted by slot: find this slot's run.
+    uint32_t first = 0;
+    while (first < n_events && event_slots[first] < s.slot)
+      ++first;
+    uint32_t last = first;
+    while (last < n_events && event_slots[last] == s.slot)
+      ++last;
+    ctx.events = last > first ? events + first : nullptr;
+    ctx.n_events = last - first;
     s.k->process(ctx);
+    const auto after = realtime_now();
+    node_ns_[s.slot].fetch_add(
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(after - before)
+                              .count()),
+      std::memory_order_relaxed);
+    before = after;
   }
 }
 
@@ -240,6 +272,10 @@ std::vector<uint32_t> render_plan::order() const {
   for (auto& s : steps_)
     out.push_back(s.slot);
   return out;
+}
+
+std::vector<uint32_t> render_plan::in_channels(uint32_t slot) const {
+  return slot < in_ch_.size() ? in_ch_[slot] : std::vector<uint32_t>{};
 }
 
 std::vector<uint32_t> render_plan::out_channels(uint32_t slot) const {
@@ -260,7 +296,7 @@ render_engine::~render_engine() {
   render_plan* p = nullptr;
   while (pending_.pop(p))
     delete p;
-  delete current_;
+  delete current_.load();
 }
 
 bool render_engine::submit_plan(std::unique_ptr<render_plan> plan) {
@@ -278,6 +314,52 @@ bool render_engine::push_param(const param_update& u) {
   return false;
 }
 
+bool render_engine::push_event(const timed_event& e) {
+  if (events_.push(e))
+    return true;
+  stats_.dropped_events.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+uint32_t render_engine::gather_events(uint64_t chunk_start, uint32_t frames) noexcept {
+  render_plan* plan = current_.load(std::memory_order_relaxed);
+  const uint32_t gen = plan ? plan->generation() : 0;
+  timed_event e;
+  while (events_.pop(e)) {
+    if (e.gen != gen)
+      continue;  // addressed to a plan that is gone
+    if (n_held_ == max_events) {
+      stats_.dropped_events.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    held_[n_held_++] = e;
+  }
+  // Due events leave `held_` (order kept) for the chunk arrays, sorted by (slot, offset) with
+  // an insertion sort: a handful per block.
+  uint32_t n = 0, kept = 0;
+  for (uint32_t i = 0; i < n_held_; ++i) {
+    const timed_event& h = held_[i];
+    if (h.frame >= chunk_start + frames) {
+      held_[kept++] = h;
+      continue;
+    }
+    kernel_event ev = h.ev;
+    ev.offset = h.frame > chunk_start ? static_cast<uint32_t>(h.frame - chunk_start) : 0;
+    uint32_t j = n;
+    while (j > 0 && (chunk_slots_[j - 1] > h.slot ||
+                     (chunk_slots_[j - 1] == h.slot && chunk_events_[j - 1].offset > ev.offset))) {
+      chunk_slots_[j] = chunk_slots_[j - 1];
+      chunk_events_[j] = chunk_events_[j - 1];
+      --j;
+    }
+    chunk_slots_[j] = h.slot;
+    chunk_events_[j] = ev;
+    ++n;
+  }
+  n_held_ = kept;
+  return n;
+}
+
 void render_engine::collect_garbage() {
   render_plan* p = nullptr;
   while (retired_.pop(p))
@@ -291,27 +373,34 @@ void render_engine::render(float* const* out, uint32_t frames) noexcept {
   render_plan* next = nullptr;
   // Swap at the block boundary; keep the newest plan. A plan that cannot be retired (queue full)
   // is kept current rather than freed here.
+  render_plan* plan = current_.load(std::memory_order_relaxed);
   while (pending_.read_available() > 0 && retired_.write_available() > 0) {
     pending_.pop(next);
-    if (current_)
-      retired_.push(current_);
-    current_ = next;
+    if (plan)
+      retired_.push(plan);
+    plan = next;
   }
+  current_.store(plan, std::memory_order_release);
   param_update u;
-  while (params_.pop(u))
-    if (current_)
-      current_->set_param(u.slot, u.index, u.value);
+  while (params_.pop(u)) {
+    if (plan && u.gen == plan->generation())
+      plan->set_param(u.slot, u.index, u.value);
+    else
+      stats_.stale_params.fetch_add(1, std::memory_order_relaxed);
+  }
   for (uint32_t c = 0; c < device_channels_; ++c)
     std::memset(out[c], 0, frames * sizeof(float));
-  if (current_) {
+  const uint64_t block_start = stats_.frames.load(std::memory_order_relaxed);
+  if (plan) {
     float* chunk[64];
     const uint32_t nch = device_channels_ < 64 ? device_channels_ : 64;
-    const uint32_t max_block = current_->max_block();
+    const uint32_t max_block = plan->max_block();
     for (uint32_t offset = 0; offset < frames; offset += max_block) {
       const uint32_t n = frames - offset < max_block ? frames - offset : max_block;
       for (uint32_t c = 0; c < nch; ++c)
         chunk[c] = out[c] + offset;
-      current_->run(n, audio_bus{chunk, nch}, &telemetry_);
+      const uint32_t n_events = gather_events(block_start + offset, n);
+      plan->run(n, audio_bus{chunk, nch}, &telemetry_, chunk_events_, chunk_slots_, n_events);
     }
   }
   const double elapsed =

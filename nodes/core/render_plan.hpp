@@ -17,6 +17,11 @@ struct plan_node_spec {
   param_values values;
   /// Reuse this kernel (keeps its state) instead of making a new one; may be null.
   std::shared_ptr<kernel> existing;
+  /// When set, the port layout `existing` was prepared for: it is reused only if the new plan
+  /// resolves the same channel counts, else a fresh kernel is made (a kernel is never
+  /// re-prepared while a running plan may use it).
+  bool check_layout = false;
+  std::vector<uint32_t> existing_in, existing_out;
 };
 
 /// One audio edge inside the domain (indices into the node list, resolved port names).
@@ -52,9 +57,11 @@ public:
                                               const audio_format& format,
                                               uint32_t device_channels, std::string& error);
 
-  /// thread: realtime. Runs every step for `frames` (<= max_block) frames.
-  void run(uint32_t frames, const audio_bus& device_out, telemetry_queue* telemetry) noexcept
-    SG_NONBLOCKING;
+  /// thread: realtime. Runs every step for `frames` (<= max_block) frames. `events` (with the
+  /// parallel `event_slots`) holds this chunk's notes and triggers sorted by slot, then offset.
+  void run(uint32_t frames, const audio_bus& device_out, telemetry_queue* telemetry,
+           const kernel_event* events = nullptr, const uint32_t* event_slots = nullptr,
+           uint32_t n_events = 0) noexcept SG_NONBLOCKING;
 
   /// thread: realtime. Forwards a parameter to the kernel in `slot` (ignored if out of range).
   void set_param(uint32_t slot, uint32_t index, double value) noexcept SG_NONBLOCKING;
@@ -67,6 +74,20 @@ public:
   std::vector<uint32_t> order() const;
   /// Channel count of every output port of `slot`, in port order.
   std::vector<uint32_t> out_channels(uint32_t slot) const;
+  /// Channel count of every input port of `slot`, in port order.
+  std::vector<uint32_t> in_channels(uint32_t slot) const;
+  /// True when `slot` runs a kernel the compile was handed (its state carried over).
+  bool reused(uint32_t slot) const { return reused_[slot]; }
+
+  /// Plan generation: parameter updates and events carry the generation they were addressed
+  /// to, and the engine drops those meant for another plan (slots change between plans).
+  uint32_t generation() const { return generation_; }
+  void set_generation(uint32_t g) { generation_ = g; }
+
+  /// thread: any. Nanoseconds `slot`'s kernel spent in process since the last call (reset).
+  uint64_t take_node_ns(uint32_t slot) const {
+    return slot < kernels_.size() ? node_ns_[slot].exchange(0, std::memory_order_relaxed) : 0;
+  }
 
 private:
   render_plan() = default;
@@ -84,6 +105,10 @@ private:
   std::vector<uint32_t> clears_;
   std::vector<step> steps_;
   std::vector<std::shared_ptr<kernel>> kernels_;
+  std::vector<std::vector<uint32_t>> in_ch_, out_ch_;
+  std::vector<bool> reused_;
+  std::unique_ptr<std::atomic<uint64_t>[]> node_ns_;
+  uint32_t generation_ = 0;
 };
 
 /// Counters the realtime thread publishes; read from any thread.
@@ -92,16 +117,28 @@ struct engine_stats {
   std::atomic<uint64_t> frames{0};
   std::atomic<uint64_t> xruns{0};
   std::atomic<uint64_t> dropped_params{0};
+  std::atomic<uint64_t> stale_params{0};   // addressed to a plan that was replaced
+  std::atomic<uint64_t> dropped_events{0};
   std::atomic<uint64_t> dropped_telemetry{0};
   std::atomic<float> load{0};       // smoothed render time / block period
   std::atomic<float> peak_load{0};  // worst since last reset by the control side
 };
 
-/// A live parameter for a kernel slot.
+/// A live parameter for a kernel slot of plan generation `gen`.
 struct param_update {
   uint32_t slot;
   uint32_t index;
   double value;
+  uint32_t gen = 0;
+};
+
+/// A note or trigger for a kernel slot of plan generation `gen`, due at engine frame `frame`
+/// (the engine's running frame count; 0 or a frame already past means the next block start).
+struct timed_event {
+  uint32_t slot = 0;
+  uint32_t gen = 0;
+  uint64_t frame = 0;
+  kernel_event ev;
 };
 
 /// The bridge between a device's realtime thread and its control actor: plan swaps and
@@ -116,6 +153,13 @@ public:
   bool submit_plan(std::unique_ptr<render_plan> plan);
   /// thread: control. Queues a parameter change; false (and counted) if the queue is full.
   bool push_param(const param_update& u);
+  /// thread: control. Queues a note or trigger; false (and counted) if the queue is full.
+  bool push_event(const timed_event& e);
+  /// thread: any. Frames rendered so far (the clock `timed_event::frame` refers to).
+  uint64_t frames() const { return stats_.frames.load(std::memory_order_acquire); }
+  /// thread: control. The plan the realtime thread runs now (null before the first block).
+  /// Valid until the next collect_garbage; for reading kernels and load, not for running.
+  const render_plan* current() const { return current_.load(std::memory_order_acquire); }
   /// thread: control. Frees plans the realtime thread has retired.
   void collect_garbage();
   /// thread: control. Next telemetry record, if any.
@@ -133,10 +177,19 @@ public:
 private:
   uint32_t device_channels_;
   double sample_rate_;
-  render_plan* current_ = nullptr;  // owned; touched only by the realtime thread once running
+  /// Collects this block's events into per-chunk arrays (sorted by slot, then offset).
+  uint32_t gather_events(uint64_t chunk_start, uint32_t frames) noexcept SG_NONBLOCKING;
+
+  static constexpr uint32_t max_events = 256;
+  std::atomic<render_plan*> current_{nullptr};  // owned; written only by the realtime thread
   boost::lockfree::spsc_queue<render_plan*, boost::lockfree::capacity<16>> pending_;
   boost::lockfree::spsc_queue<render_plan*, boost::lockfree::capacity<16>> retired_;
   boost::lockfree::spsc_queue<param_update, boost::lockfree::capacity<4096>> params_;
+  boost::lockfree::spsc_queue<timed_event, boost::lockfree::capacity<1024>> events_;
+  timed_event held_[max_events];  // realtime only: events not yet due
+  uint32_t n_held_ = 0;
+  kernel_event chunk_events_[max_events];
+  uint32_t chunk_slots_[max_events];
   telemetry_queue telemetry_;
   engine_stats stats_;
 };
