@@ -482,6 +482,55 @@ v1::GraphApplied applied_summary(const host_state& st, const apply_plan& plan) {
 
 using apply_promise = caf::typed_response_promise<v1::ApplyGraphReply>;
 
+bool same_devices(const v1::GraphSpec& a, const v1::GraphSpec& b) {
+  if (a.devices_size() != b.devices_size())
+    return false;
+  for (int i = 0; i < a.devices_size(); ++i)
+    if (a.devices(i).SerializeAsString() != b.devices(i).SerializeAsString())
+      return false;
+  return true;
+}
+
+/// The devices stay open: each gets its domain's new plan, compiled against the running one
+/// (unchanged kernels keep their state) and swapped in at a block boundary. If one device
+/// refuses, the ones that already swapped get their previous domain back, so the apply
+/// changes nothing.
+void swap_domains(self_ptr self, std::shared_ptr<std::vector<audio_domain>> domains,
+                  std::function<void(std::optional<v1::Status>)> done) {
+  struct pending {
+    size_t left = 0;
+    std::vector<std::optional<v1::Status>> results;
+  };
+  auto p = std::make_shared<pending>();
+  auto& st = self->state;
+  p->left = st.devices.size();
+  p->results.resize(st.devices.size());
+  auto previous = std::make_shared<std::vector<audio_domain>>(st.domains);
+  for (size_t i = 0; i < st.devices.size(); ++i) {
+    auto finish = [self, p, domains, previous, done] {
+      if (--p->left != 0)
+        return;
+      std::optional<v1::Status> error;
+      for (const auto& r : p->results)
+        if (!r || r->code() != code_ok)
+          error = r ? *r : make_status(code_unavailable, "a device did not answer the swap");
+      if (!error) {
+        self->state.domains = *domains;
+        done(std::nullopt);
+        return;
+      }
+      for (size_t j = 0; j < p->results.size(); ++j)
+        if (p->results[j] && p->results[j]->code() == code_ok)
+          self->request(self->state.devices[j], open_timeout, to_proto((*previous)[j]))
+            .then([](v1::Status&) {}, [](caf::error&) {});
+      done(error);
+    };
+    self->request(st.devices[i], open_timeout, to_proto((*domains)[i]))
+      .then([p, i, finish](v1::Status& s) { p->results[i] = std::move(s), finish(); },
+            [finish](caf::error&) { finish(); });
+  }
+}
+
 /// The new devices did not open and the previous ones were reopened: every held node goes
 /// back to its layers from before the apply, bound to the reopened devices (its kernel gets
 /// the effective values pushed again).
@@ -525,10 +574,23 @@ void switch_devices(self_ptr self, std::shared_ptr<apply_plan> plan,
     complete();
     return;
   }
-  auto previous = std::make_shared<std::vector<audio_domain>>(st.domains);
-  stop_devices(self);
   auto domains = std::make_shared<std::vector<audio_domain>>(
     split_domains(effective_graph(*plan), node_registry::builtin()));
+  if (same_devices(st.graph, plan->graph) && domains->size() == st.devices.size() &&
+      !st.devices.empty()) {
+    swap_domains(self, domains, [self, plan, held_nodes, rp, complete](std::optional<v1::Status> error) {
+      if (!error) {
+        complete();
+        return;
+      }
+      v1::ApplyGraphReply reply;
+      *reply.mutable_status() = *error;
+      finish_apply(self, held_nodes, rp, std::move(reply));
+    });
+    return;
+  }
+  auto previous = std::make_shared<std::vector<audio_domain>>(st.domains);
+  stop_devices(self);
   open_domains(self, domains, 0,
                [self, plan, previous, held_nodes, rp, complete](std::optional<v1::Status> error) {
                  if (!error) {
@@ -909,6 +971,16 @@ host_actor spawn_host(caf::actor_system& sys, hub_actor hub, host_options option
       },
       [self](const v1::SetParamRequest& req) { return route_intent(self, req); },
       [self](const v1::SettleRequest& req) { return route_intent(self, req); },
+      [self](const v1::TriggerRequest& req) {
+        auto rp = self->make_response_promise<v1::TriggerReply>();
+        auto it = self->state.nodes.find(req.node());
+        if (it == self->state.nodes.end())
+          rp.deliver(failure<v1::TriggerReply>(code_not_found,
+                                               "node: no node '" + req.node() + "'", "node"));
+        else
+          rp.delegate(it->second.handle, req);
+        return rp;
+      },
       [self](const v1::GetGraphRequest&) {
         v1::GetGraphReply reply;
         *reply.mutable_graph() = self->state.graph;

@@ -277,6 +277,47 @@ void release_held(self_ptr self) {
   settle_expired(self);
 }
 
+// -- notes and triggers -----------------------------------------------------------------------
+
+v1::TriggerReply trigger(self_ptr self, const v1::TriggerRequest& req) {
+  auto& st = self->state;
+  v1::TriggerReply reply;
+  if (!st.info->accepts_events) {
+    *reply.mutable_status() = make_status(
+      code_failed_precondition,
+      "node: '" + st.node.id() + "' (" + st.info->type + ") takes no notes or triggers", "node");
+    return reply;
+  }
+  if (req.kind() == v1::TriggerRequest::KIND_UNSPECIFIED ||
+      !v1::TriggerRequest::Kind_IsValid(req.kind())) {
+    *reply.mutable_status() = make_status(code_invalid_argument, "kind: not set", "kind");
+    return reply;
+  }
+  if (req.note() > 127) {
+    *reply.mutable_status() = make_status(code_invalid_argument, "note: expected 0..127", "note");
+    return reply;
+  }
+  if (!(req.velocity() >= 0 && req.velocity() <= 1)) {
+    *reply.mutable_status() =
+      make_status(code_invalid_argument, "velocity: expected 0..1", "velocity");
+    return reply;
+  }
+  if (!st.binding.device) {
+    *reply.mutable_status() = make_status(code_unavailable,
+                                          "node: '" + st.node.id() + "' is not running", "node");
+    return reply;
+  }
+  v1::KernelEvent ke;
+  ke.set_slot(st.binding.slot);
+  ke.set_kind(static_cast<uint32_t>(req.kind()));
+  ke.set_note(req.note());
+  ke.set_velocity(req.velocity());
+  ke.set_delay_ms(req.delay_ms());
+  self->send(st.binding.device, std::move(ke));
+  reply.mutable_status()->set_code(code_ok);
+  return reply;
+}
+
 // -- loads ------------------------------------------------------------------------------------
 
 uint32_t apply_preset(self_ptr self, const v1::PresetNode& preset,
@@ -397,6 +438,7 @@ node_actor spawn_node(caf::actor_system& sys, const node_info& info, v1::NodeSta
     return {
       [self](const v1::SetParamRequest& req) { return take_intent(self, req, apply_set); },
       [self](const v1::SettleRequest& req) { return take_intent(self, req, apply_settle); },
+      [self](const v1::TriggerRequest& req) { return trigger(self, req); },
       [self](const v1::GetNodeRequest&) {
         v1::GetNodeReply reply;
         reply.mutable_status()->set_code(code_ok);

@@ -25,17 +25,22 @@ using hub_actor = caf::typed_actor<
 
 /// A device actor: owns one device's realtime thread and render engine.
 /// - (open_atom) -> Status: opens the device and starts rendering the domain
+/// - v1::DomainPlan -> Status: swap in a plan for changed nodes/edges, keeping unchanged kernels
 /// - v1::KernelParam: a live parameter for a kernel slot
+/// - v1::KernelEvent: a note or trigger for a kernel slot
 /// - (tick_atom): drains telemetry, publishes meters and device status
 /// - v1::StatusRequest -> DeviceStatus
 using device_actor = caf::typed_actor<
   caf::replies_to<caf::open_atom>::with<v1::Status>,
+  caf::replies_to<v1::DomainPlan>::with<v1::Status>,
   caf::reacts_to<v1::KernelParam>,
+  caf::reacts_to<v1::KernelEvent>,
   caf::reacts_to<caf::tick_atom>,
   caf::replies_to<v1::StatusRequest>::with<v1::DeviceStatus>>;
 
 /// A node authority: the only writer of its parameters (actors/node_actor.hpp).
 /// - SetParamRequest / SettleRequest -> SetParamReply: intents (queued while loading)
+/// - TriggerRequest -> TriggerReply: a note or trigger for the node's kernel
 /// - GetNodeRequest -> GetNodeReply: every layer of every parameter
 /// - (begin_load_atom) -> NodeState: hold intents from now on; the state to build on
 /// - (end_load_atom): apply the held intents in order
@@ -46,6 +51,7 @@ using device_actor = caf::typed_actor<
 using node_actor = caf::typed_actor<
   caf::replies_to<v1::SetParamRequest>::with<v1::SetParamReply>,
   caf::replies_to<v1::SettleRequest>::with<v1::SetParamReply>,
+  caf::replies_to<v1::TriggerRequest>::with<v1::TriggerReply>,
   caf::replies_to<v1::GetNodeRequest>::with<v1::GetNodeReply>,
   caf::replies_to<sg::begin_load_atom>::with<v1::NodeState>,
   caf::reacts_to<sg::end_load_atom>,
@@ -83,6 +89,7 @@ using host_actor = caf::typed_actor<
   caf::replies_to<v1::GetNodeRequest>::with<v1::GetNodeReply>,
   caf::replies_to<v1::SetParamRequest>::with<v1::SetParamReply>,
   caf::replies_to<v1::SettleRequest>::with<v1::SetParamReply>,
+  caf::replies_to<v1::TriggerRequest>::with<v1::TriggerReply>,
   caf::replies_to<v1::GetGraphRequest>::with<v1::GetGraphReply>,
   caf::replies_to<v1::StatusRequest>::with<v1::StatusReply>,
   caf::replies_to<v1::SavePresetRequest>::with<v1::SavePresetReply>,

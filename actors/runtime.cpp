@@ -182,6 +182,10 @@ void runtime::post(const v1::SetParamRequest& req) {
   caf::anon_send(impl_->host, req);
 }
 
+v1::TriggerReply runtime::trigger(const v1::TriggerRequest& req) {
+  return impl_->call<v1::TriggerReply>(impl_->host, req, impl::unavailable<v1::TriggerReply>);
+}
+
 v1::SetParamReply runtime::settle(const v1::SettleRequest& req) {
   return impl_->call<v1::SetParamReply>(impl_->host, req,
                                         impl::unavailable<v1::SetParamReply>);

@@ -95,6 +95,8 @@ public:
   /// it is applied in order with the caller's other posts and echoed like any other; a
   /// refused intent is only visible as the absence of its echo.
   void post(const v1::SetParamRequest& req);
+  /// A note or trigger for a node that accepts them.
+  v1::TriggerReply trigger(const v1::TriggerRequest& req);
   /// An overlay source settles into a session-only committed value.
   v1::SetParamReply settle(const v1::SettleRequest& req);
   v1::SavePresetReply save_preset(const v1::SavePresetRequest& req);

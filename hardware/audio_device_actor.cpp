@@ -10,8 +10,15 @@ namespace {
 
 constexpr auto tick_interval = std::chrono::milliseconds(25);
 constexpr int ticks_per_status = 40;  // one DeviceStatus a second
+/// A running stream that rendered nothing for this long is considered lost.
+constexpr auto stall_limit = std::chrono::seconds(2);
+constexpr auto first_retry = std::chrono::milliseconds(250);
+constexpr auto max_retry = std::chrono::seconds(8);
+
+using clock_type = std::chrono::steady_clock;
 
 struct device_state {
+  device_state() = default;  // not an aggregate: CAF must not build it from the self pointer
   audio_domain domain;
   hub_actor hub;
   std::unique_ptr<render_engine> engine;
@@ -19,6 +26,19 @@ struct device_state {
   v1::DeviceStatus::State state = v1::DeviceStatus::STATE_OPENING;
   std::string message;
   int ticks = 0;
+  /// Generation of the last plan submitted; parameters and events are addressed to it.
+  uint32_t gen = 0;
+  /// The last plan submitted (owned by the engine once running), for kernel reuse and load.
+  const render_plan* plan = nullptr;
+  uint64_t plan_swaps = 0;
+  /// Device loss: when blocks last advanced, the retry schedule, recoveries so far.
+  uint64_t last_blocks = 0;
+  clock_type::time_point last_progress = clock_type::now();
+  clock_type::time_point last_status = clock_type::now();
+  std::chrono::milliseconds retry_delay{0};
+  clock_type::time_point next_retry;
+  uint32_t attempts = 0;
+  uint32_t recoveries = 0;
   static inline const char* name = "audio-device";
 
   ~device_state() {
@@ -46,14 +66,38 @@ v1::DeviceStatus make_device_status(device_state& st) {
     s.set_load(stats.load.load(std::memory_order_relaxed));
     s.set_peak_load(stats.peak_load.exchange(0, std::memory_order_relaxed));
   }
+  s.set_recoveries(st.recoveries);
+  s.set_plan_swaps(st.plan_swaps);
   return s;
+}
+
+/// Per-node process time since the last call, as a share of the wall time that passed.
+void add_node_loads(device_state& st, v1::DeviceStatus& s) {
+  const auto now = clock_type::now();
+  const double wall_ns =
+    std::chrono::duration<double, std::nano>(now - st.last_status).count();
+  st.last_status = now;
+  if (!st.plan || wall_ns <= 0)
+    return;
+  for (size_t i = 0; i < st.domain.nodes.size() && i < st.plan->size(); ++i) {
+    auto* nl = s.add_node_loads();
+    nl->set_node(st.domain.nodes[i].id());
+    nl->set_load(static_cast<double>(st.plan->take_node_ns(static_cast<uint32_t>(i))) / wall_ns);
+  }
 }
 
 template <class Self>
 void publish_status(Self* self) {
   v1::Event ev;
   *ev.mutable_device_status() = make_device_status(self->state);
+  add_node_loads(self->state, *ev.mutable_device_status());
   self->send(self->state.hub, std::move(ev));
+}
+
+void submit(device_state& st, std::unique_ptr<render_plan> plan) {
+  plan->set_generation(++st.gen);
+  st.plan = plan.get();
+  st.engine->submit_plan(std::move(plan));
 }
 
 // Compiles the domain's plan and starts the device; fills `st.message` on failure.
@@ -65,7 +109,7 @@ v1::Status open_device(device_state& st) {
   if (!plan)
     return make_status(code_failed_precondition, "device " + dev.name() + ": " + error);
   st.engine = std::make_unique<render_engine>(dev.channels(), format.sample_rate);
-  st.engine->submit_plan(std::move(plan));
+  submit(st, std::move(plan));
   auto opened = open_audio_driver(dev, *st.engine);
   if (!opened.driver) {
     st.state = v1::DeviceStatus::STATE_FAILED;
@@ -75,7 +119,79 @@ v1::Status open_device(device_state& st) {
   st.driver = std::move(opened.driver);
   st.state = v1::DeviceStatus::STATE_RUNNING;
   st.message = opened.error.empty() ? "" : "fell back to null (" + opened.error + ")";
+  // Retries after a loss reopen the backend that opened now, never a fallback.
+  st.domain.device.set_backend(st.driver->backend());
+  st.last_progress = clock_type::now();
   return make_status(code_ok, "");
+}
+
+/// A graph apply changed this domain: compile against the running plan, swap at a block
+/// boundary. On error nothing changes.
+v1::Status swap_plan(device_state& st, const v1::DomainPlan& next) {
+  if (!st.engine || !st.plan)
+    return make_status(code_failed_precondition, "device " + st.domain.device.name() +
+                                                   " is not open");
+  audio_domain domain = from_proto(next);
+  domain.device = st.domain.device;  // the device itself is not changed by a plan swap
+  audio_format format{static_cast<double>(domain.device.sample_rate()), domain.device.block()};
+  std::string error;
+  auto plan = recompile_domain_plan(domain, st.domain, *st.plan, format, error);
+  if (!plan)
+    return make_status(code_failed_precondition,
+                       "device " + st.domain.device.name() + ": " + error);
+  if (!st.engine->submit_plan_ready()) {
+    return make_status(code_unavailable,
+                       "device " + st.domain.device.name() + ": too many plans pending");
+  }
+  submit(st, std::move(plan));
+  st.domain = std::move(domain);
+  ++st.plan_swaps;
+  return make_status(code_ok, "");
+}
+
+/// Device loss: the stream stopped or stopped advancing. The engine (plan, kernels, their
+/// state) stays; the driver is closed and reopened with exponential backoff.
+template <class Self>
+void watch_device(Self* self) {
+  auto& st = self->state;
+  const auto now = clock_type::now();
+  if (st.state == v1::DeviceStatus::STATE_RUNNING) {
+    const uint64_t blocks = st.engine->stats().blocks.load(std::memory_order_acquire);
+    if (blocks != st.last_blocks) {
+      st.last_blocks = blocks;
+      st.last_progress = now;
+      return;
+    }
+    if (st.driver->alive() && now - st.last_progress < stall_limit)
+      return;
+    st.driver->stop();
+    st.driver.reset();
+    st.state = v1::DeviceStatus::STATE_FAILED;
+    st.message = "device lost; retrying";
+    st.retry_delay = first_retry;
+    st.next_retry = now + st.retry_delay;
+    st.attempts = 0;
+    publish_status(self);
+    return;
+  }
+  if (st.state != v1::DeviceStatus::STATE_FAILED || st.driver || now < st.next_retry)
+    return;
+  ++st.attempts;
+  auto opened = open_audio_driver(st.domain.device, *st.engine);
+  if (!opened.driver) {
+    st.retry_delay = std::min<std::chrono::milliseconds>(st.retry_delay * 2, max_retry);
+    st.next_retry = clock_type::now() + st.retry_delay;
+    st.message = "device lost; attempt " + std::to_string(st.attempts) + " failed (" +
+                 opened.error + "); next in " + std::to_string(st.retry_delay.count()) + " ms";
+    publish_status(self);
+    return;
+  }
+  st.driver = std::move(opened.driver);
+  st.state = v1::DeviceStatus::STATE_RUNNING;
+  ++st.recoveries;
+  st.message = "recovered after " + std::to_string(st.attempts) + " attempt(s)";
+  st.last_progress = clock_type::now();
+  publish_status(self);
 }
 
 template <class Self>
@@ -115,15 +231,38 @@ device_actor spawn_audio_device(caf::actor_system& sys, audio_domain domain, hub
           self->delayed_send(self, tick_interval, caf::tick_atom_v);
         return status;
       },
+      [self](const v1::DomainPlan& next) {
+        auto status = swap_plan(self->state, next);
+        return status;
+      },
       [self](const v1::KernelParam& kp) {
-        if (self->state.engine)
-          self->state.engine->push_param({kp.slot(), kp.index(), kp.value()});
+        auto& st = self->state;
+        if (st.engine)
+          st.engine->push_param({kp.slot(), kp.index(), kp.value(), st.gen});
+      },
+      [self](const v1::KernelEvent& ke) {
+        auto& st = self->state;
+        if (!st.engine)
+          return;
+        timed_event e;
+        e.slot = ke.slot();
+        e.gen = st.gen;
+        e.frame = ke.frame();
+        if (e.frame == 0 && ke.delay_ms() > 0)
+          e.frame = st.engine->frames() +
+                    static_cast<uint64_t>(ke.delay_ms() * st.domain.device.sample_rate() / 1000);
+        e.ev.kind = static_cast<kernel_event::kind_t>(ke.kind());
+        e.ev.note = static_cast<uint8_t>(ke.note());
+        e.ev.velocity = ke.velocity();
+        st.engine->push_event(e);
       },
       [self](caf::tick_atom) {
         auto& st = self->state;
         drain_telemetry(self);
         st.engine->collect_garbage();
-        st.driver->promote_realtime();
+        watch_device(self);
+        if (st.driver)
+          st.driver->promote_realtime();
         if (++st.ticks % ticks_per_status == 0)
           publish_status(self);
         self->delayed_send(self, tick_interval, caf::tick_atom_v);

@@ -25,6 +25,9 @@ public:
   virtual uint32_t block() const = 0;
   /// True when the realtime thread runs with a realtime scheduling class.
   virtual bool realtime_priority() const = 0;
+  /// thread: control. False once the backend stopped the stream on its own (server gone,
+  /// device unplugged).
+  virtual bool alive() const { return true; }
   /// thread: control, called periodically. When the backend left its audio thread in the
   /// normal scheduling class (a JACK server started with --no-realtime, say), moves it to
   /// SCHED_FIFO once, if the system permits; a refusal leaves it as it is.

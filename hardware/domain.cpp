@@ -80,4 +80,70 @@ std::unique_ptr<render_plan> compile_domain_plan(const audio_domain& domain,
                               domain.device.channels(), error);
 }
 
+namespace {
+
+/// Same type and the same structural (non-live) parameter values: the kernel can stay.
+bool same_structure(const v1::NodeSpec& a, const v1::NodeSpec& b) {
+  if (a.type() != b.type())
+    return false;
+  const node_info* info = node_registry::builtin().find(a.type());
+  const auto va = to_param_values(*info, a), vb = to_param_values(*info, b);
+  for (size_t i = 0; i < info->params.size(); ++i)
+    if (!info->params[i].live && (va.numbers[i] != vb.numbers[i] || va.strings[i] != vb.strings[i]))
+      return false;
+  return true;
+}
+
+} // namespace
+
+std::unique_ptr<render_plan> recompile_domain_plan(const audio_domain& domain,
+                                                   const audio_domain& previous_domain,
+                                                   const render_plan& previous,
+                                                   const audio_format& format,
+                                                   std::string& error) {
+  std::map<std::string, uint32_t> old_slot;
+  for (size_t i = 0; i < previous_domain.nodes.size(); ++i)
+    old_slot[previous_domain.nodes[i].id()] = static_cast<uint32_t>(i);
+  std::vector<plan_node_spec> nodes;
+  for (const auto& n : domain.nodes) {
+    const node_info* info = node_registry::builtin().find(n.type());
+    plan_node_spec spec{n.id(), info, to_param_values(*info, n), nullptr};
+    auto it = old_slot.find(n.id());
+    if (it != old_slot.end() && it->second < previous.size() &&
+        same_structure(previous_domain.nodes[it->second], n)) {
+      spec.existing = previous.kernel_at(it->second);
+      spec.check_layout = true;
+      spec.existing_in = previous.in_channels(it->second);
+      spec.existing_out = previous.out_channels(it->second);
+    }
+    nodes.push_back(std::move(spec));
+  }
+  return render_plan::compile(std::move(nodes), domain.edges, format, domain.device.channels(),
+                              error);
+}
+
+v1::DomainPlan to_proto(const audio_domain& domain) {
+  v1::DomainPlan p;
+  *p.mutable_device() = domain.device;
+  for (const auto& n : domain.nodes)
+    *p.add_nodes() = n;
+  for (const auto& e : domain.edges) {
+    auto* de = p.add_edges();
+    de->set_from_node(e.from_node);
+    de->set_from_port(e.from_port);
+    de->set_to_node(e.to_node);
+    de->set_to_port(e.to_port);
+  }
+  return p;
+}
+
+audio_domain from_proto(const v1::DomainPlan& p) {
+  audio_domain d;
+  d.device = p.device();
+  d.nodes.assign(p.nodes().begin(), p.nodes().end());
+  for (const auto& e : p.edges())
+    d.edges.push_back({e.from_node(), e.from_port(), e.to_node(), e.to_port()});
+  return d;
+}
+
 } // namespace sg

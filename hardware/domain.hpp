@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "nodes/core/render_plan.hpp"
+#include "studiograph/v1/control.pb.h"
 #include "studiograph/v1/graph.pb.h"
 
 namespace sg {
@@ -31,5 +32,18 @@ std::vector<audio_domain> split_domains(const v1::GraphSpec& spec, const node_re
 std::unique_ptr<render_plan> compile_domain_plan(const audio_domain& domain,
                                                  const audio_format& format,
                                                  std::string& error);
+
+/// The same plan compile, keeping the kernels of `previous` (the plan of `previous_domain`)
+/// for nodes whose id, type and structural parameters are unchanged; the compiler makes new
+/// ones where the port layout no longer fits. `reused` gets the ids whose kernel was kept.
+std::unique_ptr<render_plan> recompile_domain_plan(const audio_domain& domain,
+                                                   const audio_domain& previous_domain,
+                                                   const render_plan& previous,
+                                                   const audio_format& format,
+                                                   std::string& error);
+
+/// Domains travel between actors as protobuf.
+v1::DomainPlan to_proto(const audio_domain& domain);
+audio_domain from_proto(const v1::DomainPlan& plan);
 
 } // namespace sg

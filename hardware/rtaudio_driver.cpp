@@ -59,6 +59,10 @@ public:
   }
 
   std::string backend() const override { return backend_; }
+  bool alive() const override {
+    auto& audio = const_cast<RtAudio&>(audio_);
+    return audio.isStreamOpen() && audio.isStreamRunning();
+  }
   uint32_t block() const override { return block_; }
   // thread: control. Asks about the audio thread the callback recorded (no syscall there).
   bool realtime_priority() const override {

@@ -10,7 +10,7 @@ SG_PACKAGES=(
   libcaf-dev libcaf-doc
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libyaml-cpp-dev libsqlite3-dev libboost-dev libcli11-dev libspdlog-dev
-  librtaudio-dev libjack-jackd2-dev jackd2 libsndfile1-dev
+  librtaudio-dev libjack-jackd2-dev jackd2 libsndfile1-dev libsamplerate0-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   libgtest-dev libgmock-dev libbenchmark-dev

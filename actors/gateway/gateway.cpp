@@ -319,6 +319,20 @@ public:
     return guarded([&] { return unwrap(gw_.rt.set_param(intent), *reply); });
   }
 
+  grpc::Status Trigger(grpc::ServerContext* ctx, const v1::TriggerRequest* req,
+                       v1::TriggerReply* reply) override {
+    if (req->node().empty())
+      return invalid("node", "must not be empty");
+    if (req->kind() == v1::TriggerRequest::KIND_UNSPECIFIED)
+      return invalid("kind", "not set (trigger, note_on, note_off or stop)");
+    if (req->delay_ms() > 60000)
+      return invalid("delay_ms", "longer than 60000 ms");
+    v1::TriggerRequest intent = *req;
+    if (intent.origin().client_id().empty())
+      intent.mutable_origin()->set_client_id("peer:" + ctx->peer());
+    return guarded([&] { return unwrap(gw_.rt.trigger(intent), *reply); });
+  }
+
   grpc::Status Settle(grpc::ServerContext* ctx, const v1::SettleRequest* req,
                       v1::SetParamReply* reply) override {
     if (req->node().empty())

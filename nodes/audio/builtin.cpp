@@ -1,8 +1,18 @@
+#include "nodes/audio/compressor/compressor.hpp"
+#include "nodes/audio/delay/delay.hpp"
+#include "nodes/audio/filter/filter.hpp"
 #include "nodes/audio/gain/gain.hpp"
 #include "nodes/audio/meter/meter.hpp"
 #include "nodes/audio/mixer/mixer.hpp"
+#include "nodes/audio/noise/noise.hpp"
+#include "nodes/audio/osc/osc.hpp"
 #include "nodes/audio/output/output.hpp"
+#include "nodes/audio/pan/pan.hpp"
+#include "nodes/audio/player/player.hpp"
+#include "nodes/audio/recorder/recorder.hpp"
+#include "nodes/audio/reverb/reverb.hpp"
 #include "nodes/audio/sine/sine.hpp"
+#include "nodes/audio/synth/synth.hpp"
 #include "nodes/store/store.hpp"
 
 namespace sg {
@@ -16,6 +26,16 @@ const node_registry& node_registry::builtin() {
     r.add(meter_info());
     r.add(output_info());
     r.add(store_info());
+    r.add(osc_info());
+    r.add(noise_info());
+    r.add(pan_info());
+    r.add(filter_info());
+    r.add(delay_info());
+    r.add(compressor_info());
+    r.add(reverb_info());
+    r.add(synth_info());
+    r.add(player_info());
+    r.add(recorder_info());
     return r;
   }();
   return registry;

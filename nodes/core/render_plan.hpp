@@ -164,6 +164,8 @@ public:
   void collect_garbage();
   /// thread: control. Next telemetry record, if any.
   bool pop_telemetry(telemetry_record& r) { return telemetry_.pop(r); }
+  /// thread: control. True when another plan can be queued now.
+  bool submit_plan_ready() const { return pending_.write_available() > 0; }
   /// thread: control. True while a submitted plan waits for the next block boundary.
   bool plan_pending() const { return pending_.read_available() > 0; }
 

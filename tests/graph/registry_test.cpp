@@ -25,7 +25,12 @@ TEST(registry, holds_the_builtin_types) {
     types.push_back(t.type);
   EXPECT_EQ(types, (std::vector<std::string>{"audio.sine", "audio.gain", "audio.mixer",
                                              "audio.meter", "audio.output",
-                                             "store.sqlite"}));
+                                             "store.sqlite",
+                                             "audio.osc", "audio.noise", "audio.pan",
+                                             "audio.filter", "audio.delay",
+                                             "audio.compressor",
+                                             "audio.reverb", "audio.synth", "audio.player",
+                                             "audio.recorder"}));
   EXPECT_EQ(node_registry::builtin().find("audio.sinus"), nullptr);
 }
 
@@ -40,6 +45,25 @@ TEST(registry, every_audio_type_makes_a_kernel_and_only_output_needs_a_device) {
     EXPECT_NE(t.make(), nullptr) << t.type;
     EXPECT_EQ(t.needs_device, t.type == "audio.output") << t.type;
     EXPECT_FALSE(t.summary.empty()) << t.type;
+  }
+}
+
+TEST(registry, instruments_and_file_nodes_declare_events_and_history) {
+  const auto& reg = node_registry::builtin();
+  auto flags = [&](const char* type) {
+    const auto* t = reg.find(type);
+    return std::pair{t->accepts_events, t->keeps_history};
+  };
+  EXPECT_EQ(flags("audio.reverb"), std::pair(false, true));
+  EXPECT_EQ(flags("audio.synth"), std::pair(true, true));
+  EXPECT_EQ(flags("audio.player"), std::pair(true, false));
+  EXPECT_EQ(flags("audio.recorder"), std::pair(false, false));
+  // File paths are configuration: changing one rebuilds the node.
+  for (const char* type : {"audio.player", "audio.recorder"}) {
+    const auto* t = reg.find(type);
+    const auto& file = t->params[t->param_index("file")];
+    EXPECT_EQ(file.type, param_type::string) << type;
+    EXPECT_FALSE(file.live) << type;
   }
 }
 

@@ -180,11 +180,13 @@ TEST_F(jack_graph, runs_five_seconds_at_128_frames_without_xruns) {
     const auto after = device();
     const double blocks = static_cast<double>(after.blocks() - before.blocks());
     const double expected = 5.0 * 48000 / 128;  // 1875 blocks
-    EXPECT_NEAR(blocks, expected, expected * 0.05) << "the JACK clock drives every block";
     EXPECT_LT(after.peak_load(), 0.5) << "render time per block vs the 2.67 ms period";
     const auto xruns = after.xruns() - before.xruns();
     history += " " + std::to_string(xruns);
     clean = xruns == 0;
+    // A late server drops cycles along with its xruns; a clean window must have them all.
+    if (clean)
+      EXPECT_NEAR(blocks, expected, expected * 0.05) << "the JACK clock drives every block";
   }
   EXPECT_TRUE(clean) << "xruns per 5 s window:" << history;
   std::cout << "xruns per 5 s window:" << history << std::endl;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <stdexcept>
 
@@ -139,8 +140,14 @@ kernel_harness::bus_storage kernel_harness::make_bus(uint32_t channels, uint32_t
 kernel_harness::kernel_harness(std::string_view type, const params& p,
                                std::vector<uint32_t> in_channels, uint32_t device_channels,
                                audio_format format)
-  : info_(builtin(type)), format_(format) {
-  const param_values values = values_for(info_, p);
+  : kernel_harness(builtin(type), values_for(builtin(type), p), std::move(in_channels),
+                   device_channels, format) {
+}
+
+kernel_harness::kernel_harness(const node_info& info, const param_values& values,
+                               std::vector<uint32_t> in_channels, uint32_t device_channels,
+                               audio_format format)
+  : info_(info), format_(format) {
   uint32_t widest = 0;
   std::vector<resolved_port> outs;
   for (const auto& port : resolve_ports(info_, values)) {
@@ -174,6 +181,15 @@ void kernel_harness::set(std::string_view param, double value) {
   pending_.emplace_back(param_slot(info_, param), value);
 }
 
+void kernel_harness::event(uint64_t frame, kernel_event e) {
+  if (frame < done_)
+    throw std::invalid_argument("event in a block already processed");
+  auto it = events_.end();
+  while (it != events_.begin() && std::prev(it)->first > frame)
+    --it;
+  events_.insert(it, {frame, e});
+}
+
 void kernel_harness::run(uint64_t frames, uint32_t block) {
   if (block == 0)
     block = format_.max_block;
@@ -204,6 +220,14 @@ void kernel_harness::run(uint64_t frames, uint32_t block) {
     ctx.n_out = static_cast<uint32_t>(out_buses.size());
     ctx.device_out = device_.bus();
     ctx.telemetry = &queue_;
+    std::vector<kernel_event> block_events;
+    while (!events_.empty() && events_.front().first < done_ + n) {
+      block_events.push_back(events_.front().second);
+      block_events.back().offset = static_cast<uint32_t>(events_.front().first - done_);
+      events_.erase(events_.begin());
+    }
+    ctx.events = block_events.data();
+    ctx.n_events = static_cast<uint32_t>(block_events.size());
     status_ = kernel_->process(ctx);
     for (size_t p = 0; p < outs_.size(); ++p)
       for (size_t c = 0; c < outs_[p].data.size(); ++c)

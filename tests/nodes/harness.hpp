@@ -6,7 +6,8 @@
 ///    parameter values and edges, runs it through a `render_engine` with N device channels, and
 ///    collects the device output and the telemetry records;
 ///  - `kernel_harness` feeds one kernel blocks directly (inputs from a function of the frame
-///    index, live parameter changes at block boundaries), without building a graph;
+///    index, live parameter changes at block boundaries, notes and triggers at exact frames),
+///    without building a graph;
 ///  - signal measurements (peak, RMS, frequency, largest sample-to-sample step);
 ///  - two test-only node types: `test.dc*` (constant sources, parameters applied unsmoothed so
 ///    a test sees exactly which block a change lands in) and `test.probe*` (records its input).
@@ -104,10 +105,17 @@ public:
   kernel_harness(std::string_view type, const params& p = {},
                  std::vector<uint32_t> in_channels = {}, uint32_t device_channels = 0,
                  audio_format format = {});
+  /// Any node type with full parameter values (strings included, e.g. a file path).
+  kernel_harness(const node_info& info, const param_values& values,
+                 std::vector<uint32_t> in_channels = {}, uint32_t device_channels = 0,
+                 audio_format format = {});
 
   void input(source s) { source_ = std::move(s); }
   /// A live change, applied before the next block.
   void set(std::string_view param, double value);
+  /// A note or trigger at absolute frame `frame` (>= frames_done()): delivered with the block
+  /// that holds it, at its offset in that block.
+  void event(uint64_t frame, kernel_event e);
   /// Processes `frames` frames in blocks of `block` (0: max_block). Device channels are cleared
   /// before each block, as the engine does.
   void run(uint64_t frames, uint32_t block = 0);
@@ -136,6 +144,7 @@ private:
   std::vector<bus_storage> ins_, outs_;
   bus_storage device_;
   std::vector<std::pair<uint32_t, double>> pending_;
+  std::vector<std::pair<uint64_t, kernel_event>> events_;  // by frame
   source source_;
   uint64_t done_ = 0;
   process_status status_ = process_status::ok;

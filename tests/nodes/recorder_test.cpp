@@ -1,0 +1,189 @@
+// audio.recorder: what it writes is read back with libsndfile and compared with what it was fed
+// (exact for float WAV, within quantisation for 16/24-bit and FLAC), frame counts are exact, a
+// recording longer than the ring survives, and an overflowing ring drops whole blocks, counts
+// them and reports them as telemetry instead of blocking.
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <sndfile.h>
+
+#include "nodes/audio/recorder/recorder.hpp"
+#include "tests/nodes/harness.hpp"
+
+namespace sg::test {
+namespace {
+
+constexpr double rate = 48000;
+constexpr double wav = 0, flac = 1;
+constexpr double bits16 = 0, bits24 = 1, bits_float = 2;
+
+std::string temp_path(const std::string& name) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string test = info->name();
+  std::replace(test.begin(), test.end(), '/', '_');  // parameterised names hold a slash
+  return (std::filesystem::path(::testing::TempDir()) /
+          (std::string("sg_recorder_") + test + "_" + name))
+    .string();
+}
+
+/// Deterministic full-scale-ish signal, different on every channel.
+float signal(uint32_t, uint32_t channel, uint64_t frame) {
+  const uint64_t h = (frame * 2654435761u + channel * 40503u) % 20001u;
+  return static_cast<float>(h) / 10000.0f - 1.0f;  // -1..1 in steps of 1e-4
+}
+
+std::unique_ptr<kernel_harness> recorder(const std::string& path, const params& p,
+                                         uint32_t channels) {
+  const node_info& info = builtin("audio.recorder");
+  param_values v = values_for(info, p);
+  v.strings[param_slot(info, "file")] = path;
+  auto h = std::make_unique<kernel_harness>(info, v, std::vector<uint32_t>{channels});
+  h->input(signal);
+  return h;
+}
+
+struct sound_file {
+  SF_INFO info{};
+  channels data;
+};
+
+sound_file read_back(const std::string& path) {
+  sound_file s;
+  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &s.info);
+  if (!f)
+    throw std::runtime_error("cannot read back " + path + ": " + sf_strerror(nullptr));
+  std::vector<float> interleaved(static_cast<size_t>(s.info.frames * s.info.channels));
+  sf_readf_float(f, interleaved.data(), s.info.frames);
+  sf_close(f);
+  s.data.assign(s.info.channels, std::vector<float>(s.info.frames));
+  for (sf_count_t i = 0; i < s.info.frames; ++i)
+    for (int c = 0; c < s.info.channels; ++c)
+      s.data[c][i] = interleaved[i * s.info.channels + c];
+  return s;
+}
+
+struct format_case {
+  double format, bits;
+  int expected_format;
+  double tolerance;
+};
+
+class recorder_round_trip : public ::testing::TestWithParam<format_case> {};
+
+TEST_P(recorder_round_trip, reads_back_what_it_was_fed) {
+  const auto [format, bits, expected_format, tolerance] = GetParam();
+  const std::string path = temp_path("out");
+  constexpr uint64_t frames = 10000;  // not a multiple of the block: the last block is partial
+  {
+    auto h = recorder(path, {{"format", format}, {"bits", bits}}, 2);
+    h->run(frames, 128);
+    EXPECT_TRUE(h->telemetry().empty()) << "nothing dropped";
+  }  // destroying the kernel joins the writer and closes the file
+  const auto s = read_back(path);
+  EXPECT_EQ(s.info.frames, static_cast<sf_count_t>(frames));
+  EXPECT_EQ(s.info.channels, 2);
+  EXPECT_EQ(s.info.samplerate, 48000);
+  EXPECT_EQ(s.info.format, expected_format);
+  for (uint32_t c = 0; c < 2; ++c)
+    for (uint64_t f = 0; f < frames; ++f) {
+      if (tolerance == 0)
+        ASSERT_EQ(s.data[c][f], signal(0, c, f)) << "channel " << c << " frame " << f;
+      else
+        ASSERT_NEAR(s.data[c][f], signal(0, c, f), tolerance) << "channel " << c << " frame " << f;
+    }
+}
+
+// Integer formats: write rounds x * (2^(n-1) - 1), read divides by 2^(n-1): at most 1.5 LSB off.
+INSTANTIATE_TEST_SUITE_P(
+  recorder, recorder_round_trip,
+  ::testing::Values(format_case{wav, bits_float, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 0},
+                    format_case{wav, bits16, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1.5 / 32768},
+                    format_case{wav, bits24, SF_FORMAT_WAV | SF_FORMAT_PCM_24, 1.5 / 8388608},
+                    format_case{flac, bits16, SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 1.5 / 32768},
+                    format_case{flac, bits24, SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 1.5 / 8388608},
+                    format_case{flac, bits_float, SF_FORMAT_FLAC | SF_FORMAT_PCM_24,
+                                1.5 / 8388608}));
+
+TEST(recorder, channel_count_follows_the_input) {
+  const std::string path = temp_path("mono.wav");
+  recorder(path, {{"bits", bits_float}}, 1)->run(4800);
+  const auto s = read_back(path);
+  EXPECT_EQ(s.info.channels, 1);
+  EXPECT_EQ(s.info.frames, 4800);
+  EXPECT_EQ(s.data[0][4799], signal(0, 0, 4799));
+}
+
+TEST(recorder, records_longer_than_its_ring_when_fed_in_real_time) {
+  const std::string path = temp_path("long.wav");
+  constexpr uint64_t frames = 3 * 48000;
+  {
+    auto h = recorder(path, {{"bits", bits_float}, {"buffer", 0.5}}, 2);
+    // 50 ms of audio every 10 ms: five times real time; the ring absorbs a writer delayed by
+    // up to 100 ms (a loaded machine), and the recording is six rings long.
+    for (uint64_t done = 0; done < frames; done += 2400) {
+      h->run(2400, 128);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(h->telemetry().empty()) << "nothing dropped";
+  }
+  const auto s = read_back(path);
+  ASSERT_EQ(s.info.frames, static_cast<sf_count_t>(frames));
+  for (uint64_t f = 0; f < frames; ++f)
+    ASSERT_EQ(s.data[1][f], signal(0, 1, f)) << f;
+}
+
+TEST(recorder, overflow_drops_whole_blocks_counts_them_and_reports_telemetry) {
+  const std::string path = temp_path("overflow.wav");
+  constexpr uint64_t burst = 10 * 48000;  // 100x the ring, far faster than real time
+  std::vector<telemetry_record> records;
+  {
+    auto h = recorder(path, {{"bits", bits_float}, {"buffer", 0.1}}, 2);
+    h->run(burst, 128);
+    // Let the writer catch up; the next block fits, which posts the last count.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    h->run(128, 128);
+    records = h->telemetry();
+  }
+  ASSERT_FALSE(records.empty());
+  uint64_t reported = 0;
+  for (const auto& r : records) {
+    EXPECT_EQ(r.kind, telemetry_record::error);
+    EXPECT_EQ(r.count, 3u);
+    EXPECT_EQ(r.values[0], recorder_kernel::recorder_overflow);
+    EXPECT_EQ(static_cast<uint64_t>(r.values[1]) % 128, 0u) << "whole blocks";
+    reported += static_cast<uint64_t>(r.values[1]);
+    EXPECT_EQ(static_cast<uint64_t>(r.values[2]), reported) << "running total";
+  }
+  // Rate-limited: not one record per dropped block.
+  EXPECT_LT(records.size(), reported / 128);
+  const auto s = read_back(path);
+  EXPECT_GT(reported, 0u);
+  EXPECT_EQ(static_cast<uint64_t>(s.info.frames) + reported, burst + 128)
+    << "every frame is either in the file or counted as dropped";
+  // What was kept is whole blocks of the input, in order: the last block is the last 128
+  // frames fed.
+  for (uint64_t i = 0; i < 128; ++i)
+    ASSERT_EQ(s.data[0][s.info.frames - 128 + i], signal(0, 0, burst + i)) << i;
+}
+
+TEST(recorder, an_unwritable_path_fails_prepare_with_the_path_and_the_reason) {
+  const std::string path = temp_path("no_such_dir/x.wav");
+  try {
+    recorder(path, {}, 2);
+    FAIL() << "prepare accepted an unwritable path";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("No such file"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(recorder("", {}, 2), std::runtime_error);
+}
+
+} // namespace
+} // namespace sg::test
