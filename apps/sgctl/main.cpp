@@ -1,7 +1,8 @@
 /// sgctl — the command-line client of a studiograph gateway (docs/API.md).
 ///
-/// Every command is one or two unary RPCs, except `watch`, which follows the event stream and
-/// reconnects with exponential backoff (100 ms .. 5 s), reseeding from the new Snapshot.
+/// Every command is one or two unary RPCs, except `watch`, which follows the event stream
+/// through sg::state_client (reconnects with exponential backoff, 100 ms .. 5 s, reseeding from
+/// the new Snapshot). Intents (set, settle, preset load) carry this process's origin.
 /// Exit codes: 0 ok, 1 usage, 2 rejected (INVALID_ARGUMENT / FAILED_PRECONDITION, or a graph
 /// with errors), 3 not found, 4 cannot reach the server (UNAVAILABLE / deadline), 5 other.
 
@@ -9,18 +10,23 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <string>
-#include <thread>
+#include <tuple>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <grpcpp/grpcpp.h>
 
+#include "apps/client/state_client.hpp"
 #include "graph/loader.hpp"
 #include "graph/params.hpp"
 #include "studiograph/v1/service.grpc.pb.h"
@@ -44,7 +50,7 @@ constexpr const char* exit_codes_help =
   "  0  ok\n"
   "  1  usage error\n"
   "  2  the server rejected the request (INVALID_ARGUMENT, FAILED_PRECONDITION);\n"
-  "     validate: the graph has errors\n"
+  "     validate, apply: the graph has errors\n"
   "  3  not found (NOT_FOUND)\n"
   "  4  cannot reach the server (UNAVAILABLE, DEADLINE_EXCEEDED)\n"
   "  5  any other error\n";
@@ -195,29 +201,98 @@ std::optional<sg::param_info> to_param_info(const v1::ParamDescriptor& d) {
 
 // --- connection -------------------------------------------------------------------------------
 
+sg::client_options client_options_of(const global_options& g) {
+  sg::client_options opts;
+  opts.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::duration<double>(g.timeout_s));
+  return opts;
+}
+
+/// A channel whose reconnect backoff is the watch's (100 ms .. 5 s), not gRPC's (up to 120 s).
 std::shared_ptr<grpc::Channel> make_channel(const global_options& g) {
-  grpc::ChannelArguments args;
-  // Let `watch` drive reconnection with its own backoff instead of gRPC's (up to 120 s).
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
-  return grpc::CreateCustomChannel(g.addr, grpc::InsecureChannelCredentials(), args);
+  return sg::make_channel(g.addr, client_options_of(g));
 }
 
 /// A client context bounded by --timeout.
 std::unique_ptr<grpc::ClientContext> make_context(const global_options& g) {
   auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() +
-                    std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::duration<double>(g.timeout_s)));
+  ctx->set_deadline(std::chrono::system_clock::now() + client_options_of(g).timeout);
   return ctx;
 }
 
-std::string client_id() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0)
-    std::snprintf(host, sizeof host, "unknown");
-  return "sgctl-" + std::string(host) + "-" + std::to_string(getpid());
+/// The origin id of every intent this process sends.
+const std::string& client_id() {
+  static const std::string id = [] {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0)
+      std::snprintf(host, sizeof host, "unknown");
+    return "sgctl-" + std::string(host) + "-" + std::to_string(getpid());
+  }();
+  return id;
+}
+
+/// The state client: intents carry this process's origin; `watch` follows the event stream,
+/// on a new connection after each loss.
+std::unique_ptr<sg::state_client> make_client(const global_options& g) {
+  return std::make_unique<sg::state_client>([g] { return make_channel(g); }, client_id(),
+                                            client_options_of(g));
+}
+
+/// "NODE.PARAM" split at the last dot; nullopt (after a usage message) when it is not that.
+std::optional<std::pair<std::string, std::string>> split_target(const std::string& command,
+                                                                const std::string& target) {
+  auto dot = target.rfind('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == target.size()) {
+    std::cerr << "sgctl: " << command << ": expected NODE.PARAM, got '" << target << "'\n";
+    return std::nullopt;
+  }
+  return std::pair{target.substr(0, dot), target.substr(dot + 1)};
+}
+
+std::string join(const google::protobuf::RepeatedPtrField<std::string>& items,
+                 const char* sep = ",") {
+  std::string s;
+  for (const auto& item : items)
+    s += (s.empty() ? "" : sep) + item;
+  return s;
+}
+
+std::string layer_text(v1::Layer layer) {
+  switch (layer) {
+    case v1::LAYER_BASE: return "base";
+    case v1::LAYER_COMMITTED: return "committed";
+    case v1::LAYER_OVERLAY: return "overlay";
+    default: return "?";
+  }
+}
+
+/// What one applied change says beyond "NODE.PARAM = VALUE": nothing for a plain commit, else
+/// e.g. " layer=overlay:lfo effective=300 reason=settle".
+std::string change_details(const v1::ParamChanged& c) {
+  std::string s;
+  if (c.layer() == v1::LAYER_OVERLAY)
+    s += " layer=overlay:" + c.source();
+  else if (c.layer() == v1::LAYER_BASE || c.cleared())
+    s += " layer=" + layer_text(c.layer());
+  if (c.persist())
+    s += " persist";
+  using google::protobuf::util::MessageDifferencer;
+  if (c.has_effective() &&
+      (c.cleared() || !MessageDifferencer::Equals(c.effective(), c.value())))
+    s += " effective=" + sg::to_text(c.effective());
+  if (c.reason() != v1::CHANGE_REASON_UNSPECIFIED && c.reason() != v1::CHANGE_REASON_INTENT) {
+    auto reason = v1::ChangeReason_Name(c.reason());
+    reason.erase(0, std::string_view("CHANGE_REASON_").size());
+    std::transform(reason.begin(), reason.end(), reason.begin(), ::tolower);
+    s += " reason=" + reason;
+    if (c.reason() == v1::CHANGE_REASON_SETTLE && c.layer() == v1::LAYER_COMMITTED)
+      s += ":" + c.source();
+  }
+  return s;
+}
+
+std::string value_text(const v1::ParamChanged& c) {
+  return c.cleared() ? "(cleared)" : sg::to_text(c.value());
 }
 
 // --- commands -------------------------------------------------------------------------------
@@ -270,6 +345,23 @@ grpc::Status get_node(const global_options& g, const std::string& node, v1::GetN
   return stub->GetNode(make_context(g).get(), req, &reply);
 }
 
+/// One row of `get`: the parameter's layers, then its unit and range.
+std::vector<std::string> layer_row(const v1::ParamState& p, const v1::ParamDescriptor* desc) {
+  auto text = [](const v1::Value& v) { return or_dash(sg::to_text(v)); };
+  std::string overlays;
+  for (const auto& o : p.overlays())
+    overlays += (overlays.empty() ? "" : ", ") + o.source() + "=" + sg::to_text(o.value());
+  std::string committed = p.has_committed() ? text(p.committed()) + (p.persisted() ? "*" : "")
+                                            : "-";
+  return {p.name(),
+          text(p.value()),
+          text(p.base()),
+          committed,
+          or_dash(overlays),
+          desc ? or_dash(desc->unit()) : "-",
+          desc ? range_text(*desc) : "-"};
+}
+
 int cmd_get(const global_options& g, const std::string& node) {
   v1::GetNodeReply reply;
   if (auto s = get_node(g, node, reply); !s.ok())
@@ -279,63 +371,173 @@ int cmd_get(const global_options& g, const std::string& node) {
     return exit_ok;
   }
   const auto& n = reply.node();
-  std::cout << n.id() << " (" << n.type() << ") rev=" << n.node_rev()
+  std::cout << n.id() << " (" << n.type() << ") node_rev=" << n.node_rev()
             << " state=" << lower_state(v1::NodeStatus_State_Name(n.state()))
             << (n.device().empty() ? "" : " device=" + n.device()) << '\n';
-  table rows{{"PARAM", "VALUE", "TYPE", "RANGE", "UNIT"}};
-  for (const auto& p : reply.type_info().params()) {
-    std::string value = "-";
-    for (const auto& ps : n.params())
-      if (ps.name() == p.name())
-        value = sg::to_text(ps.value());
-    rows.push_back({p.name(), value, type_text(p.type()), range_text(p), or_dash(p.unit())});
+  table rows{{"PARAM", "EFFECTIVE", "BASE", "COMMITTED", "OVERLAY", "UNIT", "RANGE"}};
+  bool persisted = false;
+  for (const auto& p : n.params()) {
+    const v1::ParamDescriptor* desc = nullptr;
+    for (const auto& d : reply.type_info().params())
+      if (d.name() == p.name())
+        desc = &d;
+    rows.push_back(layer_row(p, desc));
+    persisted |= p.has_committed() && p.persisted();
   }
   print_table(rows);
+  if (persisted)
+    std::cout << "* persisted\n";
   return exit_ok;
 }
 
-int cmd_set(const global_options& g, const std::string& target, const std::string& text) {
-  auto dot = target.rfind('.');
-  if (dot == std::string::npos || dot == 0 || dot + 1 == target.size()) {
-    std::cerr << "sgctl: set: expected NODE.PARAM, got '" << target << "'\n";
-    return exit_usage;
-  }
-  v1::SetParamRequest req;
-  req.set_node(target.substr(0, dot));
-  req.set_param(target.substr(dot + 1));
+struct set_flags {
+  bool persist = false;
+  std::string overlay;
+  uint32_t settle_ms = 0;
+};
 
+int cmd_set(const global_options& g, const std::string& target, const std::string& text,
+            const set_flags& f) {
+  auto np = split_target("set", target);
+  if (!np)
+    return exit_usage;
+  const auto& [node_id, param] = *np;
   v1::GetNodeReply node;
-  if (auto s = get_node(g, req.node(), node); !s.ok())
+  if (auto s = get_node(g, node_id, node); !s.ok())
     return fail(s);
   const v1::ParamDescriptor* desc = nullptr;
   for (const auto& p : node.type_info().params())
-    if (p.name() == req.param())
+    if (p.name() == param)
       desc = &p;
   if (!desc)
     return fail({grpc::StatusCode::INVALID_ARGUMENT,
-                 "param: node '" + req.node() + "' (" + node.node().type() +
-                   ") has no parameter '" + req.param() + "'"});
+                 "param: node '" + node_id + "' (" + node.node().type() +
+                   ") has no parameter '" + param + "'"});
   auto info = to_param_info(*desc);
   std::string error;
   auto value = info ? sg::parse_value(*info, text, error) : std::nullopt;
   if (!value)
     return fail({grpc::StatusCode::INVALID_ARGUMENT,
                  "value: " + (info ? error : "parameter type unknown to this sgctl")});
-  *req.mutable_value() = *value;
-  req.mutable_origin()->set_client_id(client_id());
-  req.mutable_origin()->set_client_rev(1);
 
-  auto stub = v1::NodeService::NewStub(make_channel(g));
   v1::SetParamReply reply;
-  if (auto s = stub->SetParam(make_context(g).get(), req, &reply); !s.ok())
+  const sg::set_options opts{
+    .persist = f.persist, .overlay_source = f.overlay, .settle_ms = f.settle_ms};
+  auto s = make_client(g)->set(node_id, param, *value, opts, &reply);
+  if (!s.ok())
     return fail(s);
   if (g.json) {
     print_json(reply);
     return exit_ok;
   }
   const auto& a = reply.applied();
-  std::cout << a.node() << '.' << a.param() << " = " << sg::to_text(a.value())
-            << " node_rev=" << a.node_rev() << '\n';
+  std::cout << a.node() << '.' << a.param() << " = " << value_text(a)
+            << " node_rev=" << a.node_rev() << change_details(a) << '\n';
+  return exit_ok;
+}
+
+/// `settle NODE.PARAM SOURCE`, or `settle NODE SOURCE` for every parameter of that source.
+int cmd_settle(const global_options& g, const std::string& target, const std::string& source) {
+  std::string node = target, param;
+  if (target.find('.') != std::string::npos) {
+    auto np = split_target("settle", target);
+    if (!np)
+      return exit_usage;
+    std::tie(node, param) = *np;
+  }
+  v1::SetParamReply reply;
+  if (auto s = make_client(g)->settle(node, param, source, &reply); !s.ok())
+    return fail(s);
+  if (g.json) {
+    print_json(reply);
+    return exit_ok;
+  }
+  const auto& a = reply.applied();
+  if (param.empty())
+    std::cout << node << ": settled " << source << " node_rev=" << a.node_rev() << '\n';
+  else
+    std::cout << a.node() << '.' << a.param() << " = " << value_text(a)
+              << " node_rev=" << a.node_rev() << " settled=" << source << '\n';
+  return exit_ok;
+}
+
+// --- presets ------------------------------------------------------------------------------
+
+std::string local_time(int64_t unix_ns) {
+  if (unix_ns <= 0)
+    return "-";
+  const std::time_t t = static_cast<std::time_t>(unix_ns / 1'000'000'000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
+  return text;
+}
+
+struct preset_args {
+  std::string name;
+  std::vector<std::string> nodes;
+  bool persist = false;
+};
+
+int cmd_preset(const global_options& g, const std::string& action, const preset_args& a) {
+  auto stub = v1::PresetService::NewStub(make_channel(g));
+  if (action == "save") {
+    v1::SavePresetRequest req;
+    req.set_name(a.name);
+    for (const auto& n : a.nodes)
+      req.add_nodes(n);
+    v1::SavePresetReply reply;
+    if (auto s = stub->SavePreset(make_context(g).get(), req, &reply); !s.ok())
+      return fail(s);
+    if (g.json)
+      print_json(reply);
+    else
+      std::cout << "saved preset " << reply.preset().name() << ": " << reply.preset().params()
+                << " params of " << reply.preset().nodes_size() << " nodes ("
+                << join(reply.preset().nodes(), ", ") << ")\n";
+    return exit_ok;
+  }
+  if (action == "load") {
+    v1::LoadPresetReply reply;
+    if (auto s = make_client(g)->load_preset(a.name, a.persist, &reply); !s.ok())
+      return fail(s);
+    if (g.json) {
+      print_json(reply);
+      return exit_ok;
+    }
+    const auto& l = reply.loaded();
+    std::cout << "loaded preset " << l.name() << ": " << l.params() << " params on "
+              << l.nodes_size() << " nodes (" << join(l.nodes(), ", ") << ")"
+              << (a.persist ? ", persisted" : "") << '\n';
+    if (!l.skipped().empty())
+      std::cout << "skipped (not in the running graph): " << join(l.skipped(), ", ") << '\n';
+    return exit_ok;
+  }
+  if (action == "list") {
+    v1::ListPresetsReply reply;
+    if (auto s = stub->ListPresets(make_context(g).get(), {}, &reply); !s.ok())
+      return fail(s);
+    if (g.json) {
+      print_json(reply);
+      return exit_ok;
+    }
+    table rows{{"NAME", "PARAMS", "NODES", "SAVED"}};
+    for (const auto& p : reply.presets())
+      rows.push_back({p.name(), std::to_string(p.params()), or_dash(join(p.nodes())),
+                      local_time(p.saved_unix_ns())});
+    print_table(rows);
+    return exit_ok;
+  }
+  v1::DeletePresetRequest req;
+  req.set_name(a.name);
+  v1::DeletePresetReply reply;
+  if (auto s = stub->DeletePreset(make_context(g).get(), req, &reply); !s.ok())
+    return fail(s);
+  if (g.json)
+    print_json(reply);
+  else
+    std::cout << "deleted preset " << a.name << '\n';
   return exit_ok;
 }
 
@@ -357,6 +559,25 @@ std::string levels(const google::protobuf::RepeatedField<float>& db) {
   return s;
 }
 
+std::string origin_text(const v1::Origin& o) {
+  return or_dash(o.client_id()) + ':' + std::to_string(o.client_rev());
+}
+
+/// The node lists of a graph apply, e.g. " added=a,b retyped=c"; empty lists are left out.
+std::string diff_text(const v1::GraphApplied& a) {
+  std::string s;
+  auto list = [&](const char* name, const auto& items) {
+    if (!items.empty())
+      s += std::string(" ") + name + "=" + join(items);
+  };
+  list("added", a.added());
+  list("removed", a.removed());
+  list("retyped", a.retyped());
+  list("changed", a.changed());
+  list("restored", a.restored());
+  return s;
+}
+
 /// One line per event, e.g. "#12 param_changed osc.frequency = 220 rev=3 origin=sgctl-x-1:1".
 std::string event_line(const v1::Event& ev) {
   std::ostringstream os;
@@ -370,9 +591,9 @@ std::string event_line(const v1::Event& ev) {
     }
     case v1::Event::kParamChanged: {
       const auto& p = ev.param_changed();
-      os << "param_changed " << p.node() << '.' << p.param() << " = " << sg::to_text(p.value())
-         << " rev=" << p.node_rev() << " origin=" << or_dash(p.origin().client_id()) << ':'
-         << p.origin().client_rev();
+      os << "param_changed " << p.node() << '.' << p.param() << " = " << value_text(p)
+         << " rev=" << p.node_rev() << " origin=" << origin_text(p.origin())
+         << change_details(p);
       break;
     }
     case v1::Event::kMeter:
@@ -397,7 +618,25 @@ std::string event_line(const v1::Event& ev) {
     case v1::Event::kGraphApplied: {
       const auto& a = ev.graph_applied();
       os << "graph_applied " << a.name() << " rev=" << a.graph_rev() << " nodes=" << a.nodes()
-         << " edges=" << a.edges() << " devices=" << a.devices();
+         << " edges=" << a.edges() << " devices=" << a.devices() << diff_text(a);
+      break;
+    }
+    case v1::Event::kPresetLoaded: {
+      const auto& p = ev.preset_loaded();
+      os << "preset_loaded " << p.name() << " params=" << p.params()
+         << " nodes=" << or_dash(join(p.nodes())) << " origin=" << origin_text(p.origin());
+      if (!p.skipped().empty())
+        os << " skipped=" << join(p.skipped());
+      break;
+    }
+    case v1::Event::kDurable: {
+      const auto& d = ev.durable();
+      std::string entries;
+      for (const auto& e : d.entries())
+        entries += (entries.empty() ? "" : ",") + e.node() + '.' + e.param() + '@' +
+                   std::to_string(e.node_rev());
+      os << "durable batch=" << d.batch() << ' ' << or_dash(entries)
+         << " coalesced=" << d.coalesced();
       break;
     }
     default: os << "unknown"; break;
@@ -411,6 +650,9 @@ struct watch_options {
   uint64_t count = 0;  // 0: forever
 };
 
+/// Follows the event stream through sg::state_client, which reconnects with backoff and
+/// reseeds from each new Snapshot. Exits after --count events, or when the stream fails
+/// before any event came or with anything but UNAVAILABLE.
 int cmd_watch(const global_options& g, const watch_options& w) {
   v1::SubscribeRequest req;
   for (const auto& n : w.nodes)
@@ -420,45 +662,63 @@ int cmd_watch(const global_options& g, const watch_options& w) {
     if (!kind) {
       std::cerr << "sgctl: watch: unknown event kind '" << k
                 << "' (param_changed, node_status, device_status, graph_applied, meter, "
-                   "snapshot)\n";
+                   "snapshot, preset_loaded, durable)\n";
       return exit_usage;
     }
     req.add_kinds(*kind);
   }
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool done = false;
+  std::optional<grpc::Status> failure;
+  auto finish = [&](std::optional<grpc::Status> why) {
+    std::lock_guard lock(mtx);
+    done = true;
+    failure = std::move(why);
+    cv.notify_all();
+  };
+  // Touched on the watch thread only.
   uint64_t seen = 0;
   bool connected_once = false;
-  auto backoff = 100ms;
-  for (;;) {
-    // A fresh channel per attempt: a new connection, not one parked in gRPC's own backoff.
-    auto stub = v1::EventService::NewStub(make_channel(g));
-    grpc::ClientContext ctx;
-    auto reader = stub->Subscribe(&ctx, req);
-    v1::Event ev;
-    while (reader->Read(&ev)) {
+
+  auto client = make_client(g);
+  client->watch(
+    [&](const v1::Event& ev, bool) {
+      if (w.count && seen >= w.count)
+        return;
       connected_once = true;
-      backoff = 100ms;
       if (g.json)
         print_json(ev);
       else
         std::cout << event_line(ev) << std::endl;
       if (w.count && ++seen >= w.count) {
-        ctx.TryCancel();
-        reader->Finish();
-        return exit_ok;
+        client->request_stop();
+        finish(std::nullopt);
       }
-    }
-    auto status = reader->Finish();
-    bool gone = status.ok() || status.error_code() == grpc::StatusCode::UNAVAILABLE;
-    if (!gone || !connected_once)
-      return fail(status);
-    std::cerr << "sgctl: watch: " << code_name(status.error_code()) << ": "
-              << status.error_message() << "; reconnecting in " << backoff.count() << " ms\n";
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5s);
+    },
+    req,
+    [&](const grpc::Status& status, std::chrono::milliseconds retry_in) {
+      // CANCELLED here is never ours: a stopping server cancels the calls it still holds.
+      const bool gone = status.ok() || status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                        status.error_code() == grpc::StatusCode::CANCELLED;
+      if (!gone || !connected_once) {
+        finish(status);
+        return false;
+      }
+      std::cerr << "sgctl: watch: " << code_name(status.error_code()) << ": "
+                << status.error_message() << "; reconnecting in " << retry_in.count()
+                << " ms\n";
+      return true;
+    });
+  {
+    std::unique_lock lock(mtx);
+    cv.wait(lock, [&] { return done; });
   }
+  client->stop();
+  return failure ? fail(*failure) : exit_ok;
 }
 
-// --- status, validate -------------------------------------------------------------------------
+// --- status, validate, apply ----------------------------------------------------------------
 
 int cmd_status(const global_options& g) {
   auto stub = v1::SystemService::NewStub(make_channel(g));
@@ -489,29 +749,78 @@ int cmd_status(const global_options& g) {
   return exit_ok;
 }
 
-int cmd_validate(const global_options& g, const std::string& file) {
+/// The whole file, or nullopt after telling why not.
+std::optional<std::string> read_file(const std::string& command, const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
-    std::cerr << "sgctl: validate: cannot read '" << file << "'\n";
-    return exit_usage;
+    std::cerr << "sgctl: " << command << ": cannot read '" << file << "'\n";
+    return std::nullopt;
   }
   std::ostringstream text;
   text << in.rdbuf();
+  return text.str();
+}
+
+/// Validates `text` on the server: exit_ok, exit_rejected after printing the diagnostics (or
+/// the reply as JSON), or the exit code of a failed call. `print_ok`: also report success.
+int validate(const global_options& g, const std::string& file,
+                            const std::string& text, bool print_ok) {
   v1::ValidateGraphRequest req;
-  req.set_yaml(text.str());
+  req.set_yaml(text);
   req.set_file_name(file);
   auto stub = v1::GraphService::NewStub(make_channel(g));
   v1::ValidateGraphReply reply;
   if (auto s = stub->ValidateGraph(make_context(g).get(), req, &reply); !s.ok())
     return fail(s);
-  if (g.json)
+  if (g.json && (print_ok || !reply.ok()))
     print_json(reply);
-  else if (reply.ok())
+  else if (reply.ok() && print_ok)
     std::cout << file << ": ok\n";
-  else
+  else if (!reply.ok())
     for (const auto& d : reply.diagnostics())
       std::cerr << sg::format_diagnostic(d) << '\n';
   return reply.ok() ? exit_ok : exit_rejected;
+}
+
+int cmd_validate(const global_options& g, const std::string& file) {
+  auto text = read_file("validate", file);
+  return text ? validate(g, file, *text, true) : exit_usage;
+}
+
+/// Applies a graph file to the running system and prints what the diff touched. The file is
+/// validated first so that its problems print exactly as `validate` prints them.
+int cmd_apply(const global_options& g, const std::string& file) {
+  auto text = read_file("apply", file);
+  if (!text)
+    return exit_usage;
+  if (int code = validate(g, file, *text, false); code != exit_ok)
+    return code;
+  v1::ApplyGraphRequest req;
+  req.set_yaml(*text);
+  req.set_file_name(file);
+  auto stub = v1::GraphService::NewStub(make_channel(g));
+  v1::ApplyGraphReply reply;
+  // Building the new graph can take longer than a plain request: at least 30 s.
+  global_options slow = g;
+  slow.timeout_s = std::max(g.timeout_s, 30.0);
+  if (auto s = stub->ApplyGraph(make_context(slow).get(), req, &reply); !s.ok())
+    return fail(s);
+  if (g.json) {
+    print_json(reply);
+    return exit_ok;
+  }
+  for (const auto& d : reply.diagnostics())
+    std::cerr << sg::format_diagnostic(d) << '\n';
+  const auto& a = reply.applied();
+  std::cout << file << ": applied graph " << a.name() << " rev=" << a.graph_rev()
+            << " nodes=" << a.nodes() << " edges=" << a.edges() << " devices=" << a.devices()
+            << '\n';
+  for (auto [name, items] : {std::pair{"added", &a.added()}, {"removed", &a.removed()},
+                             {"retyped", &a.retyped()}, {"changed", &a.changed()},
+                             {"restored", &a.restored()}})
+    if (!items->empty())
+      std::cout << "  " << name << ": " << join(*items, ", ") << '\n';
+  return exit_ok;
 }
 
 } // namespace
@@ -530,20 +839,58 @@ int main(int argc, char** argv) {
 
   app.add_subcommand("nodes", "list running nodes: id, type, device, rev, state");
   app.add_subcommand("types", "list node types and their parameters");
-  std::string node, target, value, file;
-  app.add_subcommand("get", "show a node's parameters")->add_option("NODE", node)->required();
+  std::string node, target, value, file, source;
+  app.add_subcommand("get", "show a node's parameters with every layer")
+    ->add_option("NODE", node)
+    ->required();
+
+  set_flags sf;
   auto* set = app.add_subcommand("set", "set a parameter (VALUE parsed with the param's type)");
   set->add_option("NODE.PARAM", target)->required();
   set->add_option("VALUE", value)->required();
+  auto* overlay = set->add_option("--overlay", sf.overlay,
+                                  "write SOURCE's overlay (automation) instead of committing")
+                    ->type_name("SOURCE");
+  set->add_flag("--persist", sf.persist, "store the committed value (survives restart)")
+    ->excludes(overlay);
+  set->add_option("--settle-ms", sf.settle_ms,
+                  "overlay: settle into a session value after N ms without updates "
+                  "(0: server default, 500)")
+    ->type_name("N")
+    ->needs(overlay);
+
+  auto* settle = app.add_subcommand(
+    "settle", "turn SOURCE's overlay into a session-only committed value (NODE: all params)");
+  settle->add_option("NODE[.PARAM]", target)->required();
+  settle->add_option("SOURCE", source)->required();
+
+  preset_args pa;
+  auto* preset = app.add_subcommand("preset", "save, load, list and delete presets");
+  preset->require_subcommand(1);
+  preset->fallthrough();
+  auto* save = preset->add_subcommand("save", "store the committed values of some or all nodes");
+  save->add_option("NAME", pa.name)->required();
+  save->add_option("--nodes", pa.nodes, "only these nodes (comma-separated)")->delimiter(',');
+  auto* load = preset->add_subcommand("load", "replace committed values with the preset's");
+  load->add_option("NAME", pa.name)->required();
+  load->add_flag("--persist", pa.persist, "also store the loaded values");
+  preset->add_subcommand("list", "stored presets: name, params, nodes, time saved");
+  preset->add_subcommand("delete", "remove a stored preset")
+    ->add_option("NAME", pa.name)
+    ->required();
+
   watch_options w;
   auto* watch = app.add_subcommand("watch", "print events as they come (reconnects)");
   watch->add_option("--node", w.nodes, "only events of this node (repeatable)");
   watch->add_option("--kind", w.kinds,
                     "only this kind: param_changed, node_status, device_status, "
-                    "graph_applied, meter, snapshot (repeatable)");
+                    "graph_applied, meter, snapshot, preset_loaded, durable (repeatable)");
   watch->add_option("--count", w.count, "exit after N events (the snapshot counts)");
   app.add_subcommand("status", "process status: version, uptime, graph, devices");
   app.add_subcommand("validate", "validate a graph file on the server")
+    ->add_option("FILE", file)
+    ->required();
+  app.add_subcommand("apply", "apply a graph file to the running system (a diff)")
     ->add_option("FILE", file)
     ->required();
 
@@ -565,10 +912,16 @@ int main(int argc, char** argv) {
   if (name == "get")
     return cmd_get(g, node);
   if (name == "set")
-    return cmd_set(g, target, value);
+    return cmd_set(g, target, value, sf);
+  if (name == "settle")
+    return cmd_settle(g, target, source);
+  if (name == "preset")
+    return cmd_preset(g, cmd->get_subcommands().front()->get_name(), pa);
   if (name == "watch")
     return cmd_watch(g, w);
   if (name == "status")
     return cmd_status(g);
+  if (name == "apply")
+    return cmd_apply(g, file);
   return cmd_validate(g, file);
 }

@@ -301,5 +301,300 @@ TEST_F(sgctl_fixture, validate_prints_diagnostics_and_exits_2) {
   std::remove(good.c_str());
 }
 
+// --- live state: layers, settle, presets, apply ---------------------------------------------
+//
+// These drive the layered protocol (docs/STATE_MODEL.md) through sgctl against the real server.
+
+/// The cells of `param`'s row in `sgctl get` output (columns are two or more spaces apart).
+std::vector<std::string> get_row(const std::string& out, const std::string& param) {
+  for (const auto& line : lines_of(out)) {
+    if (line.rfind(param + " ", 0) != 0)
+      continue;
+    std::vector<std::string> cells;
+    size_t i = 0;
+    while (i < line.size()) {
+      size_t gap = line.find("  ", i);
+      cells.push_back(line.substr(i, gap == std::string::npos ? std::string::npos : gap - i));
+      if (gap == std::string::npos)
+        break;
+      i = line.find_first_not_of(' ', gap);
+    }
+    return cells;
+  }
+  return {};
+}
+
+TEST_F(sgctl_fixture, new_flags_and_commands_check_their_arguments) {
+  v1::GetNodeReply before;
+  ASSERT_TRUE(cl_->get("osc", before).ok());
+  EXPECT_EQ(ctl({"set", "osc.frequency", "300", "--settle-ms", "10"}).code, 1)
+    << "--settle-ms needs --overlay";
+  EXPECT_EQ(ctl({"set", "osc.frequency", "300", "--persist", "--overlay", "lfo"}).code, 1)
+    << "overlays are never persisted";
+  EXPECT_EQ(ctl({"settle", "osc.frequency"}).code, 1);
+  EXPECT_EQ(ctl({"settle", "osc.", "lfo"}).code, 1);
+  EXPECT_EQ(ctl({"preset"}).code, 1);
+  EXPECT_EQ(ctl({"preset", "save"}).code, 1);
+  EXPECT_EQ(ctl({"preset", "frobnicate", "x"}).code, 1);
+  EXPECT_EQ(ctl({"apply"}).code, 1);
+  EXPECT_EQ(ctl({"apply", ::testing::TempDir() + "does-not-exist.yaml"}).code, 1);
+  v1::GetNodeReply after;
+  ASSERT_TRUE(cl_->get("osc", after).ok());
+  EXPECT_EQ(after.node().ShortDebugString(), before.node().ShortDebugString());
+}
+
+TEST_F(sgctl_fixture, get_shows_every_layer) {
+  auto r = ctl({"get", "osc"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto lines = lines_of(r.out);
+  ASSERT_GE(lines.size(), 2u) << r.out;
+  EXPECT_NE(lines[0].find(" node_rev=0 "), std::string::npos) << lines[0];
+  EXPECT_EQ(get_row(r.out, "PARAM"), (std::vector<std::string>{"PARAM", "EFFECTIVE", "BASE",
+                                                               "COMMITTED", "OVERLAY", "UNIT",
+                                                               "RANGE"}))
+    << lines[1];
+  EXPECT_EQ(get_row(r.out, "frequency"),
+            (std::vector<std::string>{"frequency", "440", "440", "-", "-", "Hz", "1..20000"}))
+    << r.out;
+
+  ASSERT_EQ(ctl({"set", "osc.frequency", "220"}).code, 0);
+  ASSERT_EQ(ctl({"set", "osc.frequency", "300", "--overlay", "lfo"}).code, 0);
+  ASSERT_EQ(ctl({"set", "osc.frequency", "310", "--overlay", "midi"}).code, 0);
+  r = ctl({"get", "osc"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(lines_of(r.out)[0].find(" node_rev=3 "), std::string::npos) << r.out;
+  EXPECT_EQ(get_row(r.out, "frequency"),
+            (std::vector<std::string>{"frequency", "310", "440", "220", "lfo=300, midi=310", "Hz",
+                                      "1..20000"}))
+    << r.out;
+
+  r = ctl({"--json", "get", "osc"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  v1::GetNodeReply node;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &node).ok()) << r.out;
+  const v1::ParamState* freq = nullptr;
+  for (const auto& p : node.node().params())
+    if (p.name() == "frequency")
+      freq = &p;
+  ASSERT_NE(freq, nullptr);
+  EXPECT_EQ(freq->base().double_value(), 440);
+  EXPECT_EQ(freq->committed().double_value(), 220);
+  ASSERT_EQ(freq->overlays_size(), 2);
+  EXPECT_EQ(freq->overlays(1).source(), "midi");
+  EXPECT_EQ(freq->value().double_value(), 310);
+}
+
+TEST_F(sgctl_fixture, set_overlay_then_settle_it) {
+  v1::SubscribeRequest req;
+  req.add_kinds(v1::EVENT_KIND_PARAM_CHANGED);
+  auto sub_ctx = ctx(10s);
+  auto reader = cl_->events->Subscribe(sub_ctx.get(), req);
+  v1::Event ev;
+  ASSERT_TRUE(reader->Read(&ev) && ev.has_snapshot());
+
+  auto r = ctl({"set", "osc.frequency", "300", "--overlay", "lfo"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("osc.frequency = 300 node_rev=1 layer=overlay:lfo"), std::string::npos)
+    << r.out;
+  ASSERT_TRUE(reader->Read(&ev) && ev.has_param_changed()) << ev.ShortDebugString();
+  EXPECT_EQ(ev.param_changed().layer(), v1::LAYER_OVERLAY);
+  EXPECT_EQ(ev.param_changed().source(), "lfo");
+  EXPECT_EQ(ev.param_changed().origin().client_id().rfind("sgctl-", 0), 0u);
+
+  r = ctl({"settle", "osc.frequency", "lfo"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("settled=lfo"), std::string::npos) << r.out;
+  // Two events: the overlay goes, then the settled value is committed (session-only).
+  ASSERT_TRUE(reader->Read(&ev) && ev.has_param_changed()) << ev.ShortDebugString();
+  EXPECT_EQ(ev.param_changed().layer(), v1::LAYER_OVERLAY);
+  EXPECT_TRUE(ev.param_changed().cleared());
+  EXPECT_EQ(ev.param_changed().reason(), v1::CHANGE_REASON_SETTLE);
+  ASSERT_TRUE(reader->Read(&ev) && ev.has_param_changed()) << ev.ShortDebugString();
+  EXPECT_EQ(ev.param_changed().layer(), v1::LAYER_COMMITTED);
+  EXPECT_EQ(ev.param_changed().value().double_value(), 300);
+  EXPECT_FALSE(ev.param_changed().persist());
+  sub_ctx->TryCancel();
+  reader->Finish();
+
+  r = ctl({"get", "osc"});
+  EXPECT_EQ(get_row(r.out, "frequency"),
+            (std::vector<std::string>{"frequency", "300", "440", "300", "-", "Hz", "1..20000"}))
+    << r.out;
+}
+
+TEST_F(sgctl_fixture, settle_a_node_settles_only_that_source) {
+  ASSERT_EQ(ctl({"set", "osc.frequency", "300", "--overlay", "lfo"}).code, 0);
+  ASSERT_EQ(ctl({"set", "osc.level", "-20", "--overlay", "lfo"}).code, 0);
+  ASSERT_EQ(ctl({"set", "amp.level", "-3", "--overlay", "lfo"}).code, 0);
+  ASSERT_EQ(ctl({"set", "osc.level", "-24", "--overlay", "midi"}).code, 0);
+  auto r = ctl({"settle", "osc", "lfo"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("osc: settled lfo node_rev=", 0), 0u) << r.out;
+  EXPECT_EQ(ctl({"settle", "osc", "lfo"}).code, 3) << "nothing left from lfo";
+  r = ctl({"get", "osc"});
+  EXPECT_EQ(get_row(r.out, "frequency").at(3), "300") << r.out;
+  EXPECT_EQ(get_row(r.out, "frequency").at(4), "-") << r.out;
+  EXPECT_EQ(get_row(r.out, "level").at(3), "-20") << r.out;
+  EXPECT_EQ(get_row(r.out, "level").at(4), "midi=-24") << r.out;
+  r = ctl({"get", "amp"});
+  EXPECT_EQ(get_row(r.out, "level").at(4), "lfo=-3") << "another node keeps its overlay";
+}
+
+TEST_F(sgctl_fixture, overlay_settles_by_itself_after_settle_ms) {
+  ASSERT_EQ(ctl({"set", "osc.frequency", "300", "--overlay", "lfo", "--settle-ms", "50"}).code,
+            0);
+  std::vector<std::string> row;
+  for (auto deadline = std::chrono::steady_clock::now() + 3s;
+       std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(50ms)) {
+    row = get_row(ctl({"get", "osc"}).out, "frequency");
+    if (row.size() > 4 && row[4] == "-")
+      break;
+  }
+  EXPECT_EQ(row, (std::vector<std::string>{"frequency", "300", "440", "300", "-", "Hz",
+                                           "1..20000"}));
+}
+
+TEST_F(sgctl_fixture, apply_prints_what_changed) {
+  std::string yaml = gw_test_graph;
+  auto replace = [&](const std::string& from, const std::string& to) {
+    auto at = yaml.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    yaml.replace(at, from.size(), to);
+  };
+  replace("{ level: -6 }", "{ level: -3 }");
+  replace("  - { id: meter, type: audio.meter }\n", "");
+  replace("  - amp.out -> meter.in\n", "");
+  auto file = ::testing::TempDir() + "sgctl-apply-" + std::to_string(getpid()) + ".yaml";
+  std::ofstream(file) << yaml;
+
+  auto r = ctl({"apply", file});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(": applied graph gw-test rev="), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  removed: meter\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  changed: amp\n"), std::string::npos) << r.out;
+  EXPECT_EQ(lines_of(ctl({"nodes"}).out).size(), 4u) << "header + osc, amp, out";
+  EXPECT_EQ(get_row(ctl({"get", "amp"}).out, "level").at(2), "-3") << "the new base";
+
+  r = ctl({"apply", file});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.find("changed:"), std::string::npos) << "nothing changed the second time";
+  std::remove(file.c_str());
+}
+
+TEST_F(sgctl_fixture, apply_refuses_an_invalid_graph_with_diagnostics) {
+  auto bad = ::testing::TempDir() + "sgctl-apply-bad-" + std::to_string(getpid()) + ".yaml";
+  std::ofstream(bad) << "version: 1\nname: bad\nnodes:\n  - { id: x, type: audio.nope }\n";
+  auto r = ctl({"apply", bad});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.err.rfind(bad + ":4:", 0), 0u) << "printed as validate prints it: " << r.err;
+  EXPECT_NE(r.err.find(": error: "), std::string::npos) << r.err;
+  EXPECT_EQ(lines_of(ctl({"nodes"}).out).size(), 5u) << "the running graph is untouched";
+  std::remove(bad.c_str());
+}
+
+/// With a persistence database of its own, for presets and durable values.
+class sgctl_store_fixture : public sgctl_fixture {
+protected:
+  runtime_options runtime_opts() override {
+    db_ = ::testing::TempDir() + "sgctl-store-" + std::to_string(getpid()) + "-" +
+          ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".sqlite";
+    std::remove(db_.c_str());
+    runtime_options o;
+    o.state_path = db_;
+    return o;
+  }
+  void TearDown() override {
+    sgctl_fixture::TearDown();
+    std::remove(db_.c_str());
+  }
+  std::string db_;
+};
+
+TEST_F(sgctl_store_fixture, set_persist_marks_the_committed_value) {
+  auto r = ctl({"set", "osc.frequency", "220", "--persist"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("osc.frequency = 220 node_rev=1 persist"), std::string::npos) << r.out;
+  ASSERT_EQ(ctl({"set", "amp.level", "-3"}).code, 0);
+  r = ctl({"get", "osc"});
+  EXPECT_EQ(get_row(r.out, "frequency").at(3), "220*") << r.out;
+  EXPECT_NE(r.out.find("\n* persisted\n"), std::string::npos) << r.out;
+  r = ctl({"get", "amp"});
+  EXPECT_EQ(get_row(r.out, "level").at(3), "-3") << "session-only: no mark";
+  EXPECT_EQ(r.out.find("* persisted"), std::string::npos) << r.out;
+}
+
+TEST_F(sgctl_store_fixture, watch_prints_durable_acks) {
+  auto base = next_base();
+  auto watcher = std::async(std::launch::async, [&] {
+    return ctl({"watch", "--kind", "durable", "--count", "2"}, base);
+  });
+  ASSERT_TRUE(wait_for_output(base));
+  auto r = ctl({"set", "osc.frequency", "220", "--persist"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  rt_->flush_state();
+  ASSERT_EQ(watcher.wait_for(10s), std::future_status::ready);
+  r = watcher.get();
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_EQ(lines[1].rfind("#2 durable batch=1 osc.frequency@1 coalesced=", 0), 0u) << lines[1];
+}
+
+TEST_F(sgctl_store_fixture, preset_save_list_load_delete) {
+  ASSERT_EQ(ctl({"set", "osc.frequency", "220"}).code, 0);
+  ASSERT_EQ(ctl({"set", "amp.level", "-3"}).code, 0);
+  auto r = ctl({"preset", "save", "p1", "--nodes", "osc"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("saved preset p1: ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("(osc)"), std::string::npos) << r.out;
+
+  r = ctl({"preset", "list"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto row = get_row(r.out, "p1");
+  ASSERT_EQ(row.size(), 4u) << r.out;
+  EXPECT_EQ(row[2], "osc");
+  r = ctl({"--json", "preset", "list"});
+  v1::ListPresetsReply listed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &listed).ok()) << r.out;
+  ASSERT_EQ(listed.presets_size(), 1);
+  EXPECT_EQ(listed.presets(0).name(), "p1");
+
+  // Loading replaces the committed values it sets and clears their overlays.
+  ASSERT_EQ(ctl({"set", "osc.frequency", "500"}).code, 0);
+  ASSERT_EQ(ctl({"set", "osc.frequency", "600", "--overlay", "lfo"}).code, 0);
+  r = ctl({"preset", "load", "p1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("loaded preset p1: ", 0), 0u) << r.out;
+  r = ctl({"get", "osc"});
+  EXPECT_EQ(get_row(r.out, "frequency").at(1), "220") << r.out;
+  EXPECT_EQ(get_row(r.out, "frequency").at(4), "-") << r.out;
+  EXPECT_EQ(get_row(ctl({"get", "amp"}).out, "level").at(3), "-3") << "not in the preset";
+
+  r = ctl({"preset", "delete", "p1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "deleted preset p1\n");
+  EXPECT_TRUE(get_row(ctl({"preset", "list"}).out, "p1").empty());
+  EXPECT_EQ(ctl({"preset", "delete", "p1"}).code, 3);
+  EXPECT_EQ(ctl({"preset", "load", "p1"}).code, 3);
+}
+
+TEST_F(sgctl_store_fixture, preset_load_is_announced_in_watch) {
+  ASSERT_EQ(ctl({"preset", "save", "p2"}).code, 0);
+  auto base = next_base();
+  auto watcher = std::async(std::launch::async, [&] {
+    return ctl({"watch", "--kind", "preset_loaded", "--count", "2"}, base);
+  });
+  ASSERT_TRUE(wait_for_output(base));
+  auto r = ctl({"preset", "load", "p2"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(watcher.wait_for(10s), std::future_status::ready);
+  r = watcher.get();
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_EQ(lines[1].rfind("#2 preset_loaded p2 params=", 0), 0u) << lines[1];
+  EXPECT_NE(lines[1].find(" origin=sgctl-"), std::string::npos) << lines[1];
+}
+
 } // namespace
 } // namespace sg::test

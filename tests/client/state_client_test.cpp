@@ -1,0 +1,195 @@
+/// sg::state_client against a real gateway (tests/gateway/fixture.hpp): the mirror seeds from
+/// the Snapshot, intents echo back with this client's origin, refused intents fall back, racing
+/// clients converge on the server's order, a restarted server is reached again and reseeds.
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "apps/client/state_client.hpp"
+#include "tests/gateway/fixture.hpp"
+
+namespace sg::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class state_client_test : public gateway_fixture {
+protected:
+  std::unique_ptr<state_client> make(const std::string& id) {
+    return std::make_unique<state_client>([this] { return make_channel(address_); }, id);
+  }
+
+  /// Polls the client's mirror until `pred` holds (5 s at most).
+  template <class Pred>
+  static bool eventually(const state_client& c, Pred pred) {
+    for (auto deadline = std::chrono::steady_clock::now() + 5s;
+         std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(10ms))
+      if (pred(c.mirror()))
+        return true;
+    return pred(c.mirror());
+  }
+
+  static bool seeded(const state_mirror& m) { return m.seeded(); }
+
+  static double effective(const state_mirror& m, const char* node, const char* param) {
+    auto v = m.effective(node, param);
+    return v ? v->double_value() : -1;
+  }
+
+  double server_value(const std::string& node, const std::string& param) {
+    v1::GetNodeReply reply;
+    EXPECT_TRUE(cl_->get(node, reply).ok());
+    for (const auto& p : reply.node().params())
+      if (p.name() == param)
+        return p.value().double_value();
+    return -1;
+  }
+};
+
+TEST_F(state_client_test, watch_seeds_the_mirror_from_the_snapshot) {
+  auto c = make("ui-1");
+  EXPECT_FALSE(c->mirror().seeded());
+  c->watch({});
+  ASSERT_TRUE(eventually(*c, seeded));
+  EXPECT_TRUE(c->connected());
+  EXPECT_EQ(c->reconnects(), 0u);
+  const auto m = c->mirror();
+  EXPECT_EQ(m.snapshot().graph_name(), "gw-test");
+  EXPECT_EQ(m.snapshot().nodes_size(), 4);
+  EXPECT_EQ(effective(m, "osc", "frequency"), 440);
+  ASSERT_NE(m.param("osc", "frequency"), nullptr);
+  EXPECT_EQ(m.param("osc", "frequency")->base().double_value(), 440);
+}
+
+TEST_F(state_client_test, own_intent_echoes_back_and_is_applied) {
+  auto c = make("ui-1");
+  std::mutex mtx;
+  std::vector<std::pair<v1::ParamChanged, bool>> seen;
+  c->watch([&](const v1::Event& ev, bool applied) {
+    if (ev.has_param_changed()) {
+      std::lock_guard lock(mtx);
+      seen.emplace_back(ev.param_changed(), applied);
+    }
+  });
+  ASSERT_TRUE(eventually(*c, seeded));
+  v1::SetParamReply reply;
+  ASSERT_TRUE(c->set("osc", "frequency", dbl(220), {}, &reply).ok());
+  EXPECT_EQ(reply.applied().origin().client_id(), "ui-1");
+  EXPECT_EQ(reply.applied().origin().client_rev(), 1u);
+  ASSERT_TRUE(eventually(*c, [](const state_mirror& m) {
+    return m.pending() == 0 && effective(m, "osc", "frequency") == 220;
+  }));
+  EXPECT_EQ(c->mirror().node_rev("osc"), reply.applied().node_rev());
+  std::lock_guard lock(mtx);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_TRUE(seen[0].second);
+  EXPECT_EQ(seen[0].first.origin().client_id(), "ui-1");
+}
+
+TEST_F(state_client_test, refused_intent_falls_back_to_the_server_state) {
+  auto c = make("ui-1");
+  c->watch({});
+  ASSERT_TRUE(eventually(*c, seeded));
+  auto status = c->set("osc", "frequency", dbl(50000));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  const auto m = c->mirror();
+  EXPECT_EQ(m.pending(), 0u);
+  EXPECT_EQ(effective(m, "osc", "frequency"), 440);
+  EXPECT_EQ(m.latest_own_rev("osc", "frequency"), 1u);
+}
+
+TEST_F(state_client_test, intents_without_a_watch_number_from_one) {
+  auto c = make("cli");
+  v1::SetParamReply reply;
+  ASSERT_TRUE(c->set("osc", "frequency", dbl(220), {}, &reply).ok());
+  EXPECT_EQ(reply.applied().origin().client_rev(), 1u);
+  ASSERT_TRUE(c->set("amp", "level", dbl(-3), {}, &reply).ok());
+  EXPECT_EQ(reply.applied().origin().client_rev(), 2u);
+  EXPECT_EQ(c->mirror().pending(), 0u) << "answered intents are not kept without a watch";
+}
+
+TEST_F(state_client_test, overlay_and_settle_through_the_client) {
+  auto c = make("ui-1");
+  c->watch({});
+  ASSERT_TRUE(eventually(*c, seeded));
+  ASSERT_TRUE(c->set("osc", "frequency", dbl(300), {.overlay_source = "lfo"}).ok());
+  ASSERT_TRUE(eventually(*c, [](const state_mirror& m) {
+    const auto* p = m.param("osc", "frequency");
+    return m.pending() == 0 && p && p->overlays_size() == 1 && p->value().double_value() == 300;
+  }));
+  ASSERT_TRUE(c->settle("osc", "frequency", "lfo").ok());
+  ASSERT_TRUE(eventually(*c, [](const state_mirror& m) {
+    const auto* p = m.param("osc", "frequency");
+    return m.pending() == 0 && p && p->overlays_size() == 0 && p->has_committed() &&
+           p->committed().double_value() == 300 && !p->persisted();
+  }));
+  EXPECT_EQ(effective(c->mirror(), "osc", "frequency"), 300);
+}
+
+TEST_F(state_client_test, two_racing_clients_converge_on_the_server_order) {
+  auto a = make("ui-a");
+  auto b = make("ui-b");
+  a->watch({});
+  b->watch({});
+  ASSERT_TRUE(eventually(*a, seeded));
+  ASSERT_TRUE(eventually(*b, seeded));
+  auto drag = [](state_client& c, double from) {
+    for (int i = 0; i < 40; ++i)
+      EXPECT_TRUE(c.set("osc", "frequency", dbl(from + i)).ok());
+  };
+  std::thread ta(drag, std::ref(*a), 100.0);
+  std::thread tb(drag, std::ref(*b), 200.0);
+  ta.join();
+  tb.join();
+  const double truth = server_value("osc", "frequency");
+  for (auto* c : {a.get(), b.get()})
+    EXPECT_TRUE(eventually(*c, [&](const state_mirror& m) {
+      return m.pending() == 0 && effective(m, "osc", "frequency") == truth;
+    })) << c->client_id() << " shows " << effective(c->mirror(), "osc", "frequency")
+        << ", the server has " << truth;
+  EXPECT_EQ(a->mirror().node_rev("osc"), b->mirror().node_rev("osc"));
+  EXPECT_EQ(a->mirror().snapshot().ShortDebugString(), b->mirror().snapshot().ShortDebugString());
+}
+
+TEST_F(state_client_test, reconnects_and_reseeds_after_a_server_restart) {
+  auto c = make("ui-1");
+  c->watch({});
+  ASSERT_TRUE(eventually(*c, seeded));
+  gw_->stop();
+  ASSERT_TRUE(eventually(*c, [&](const state_mirror&) { return !c->connected(); }));
+
+  // Changed while the client is away: only the new Snapshot can tell it.
+  v1::SetParamRequest offline;
+  offline.set_node("osc");
+  offline.set_param("frequency");
+  *offline.mutable_value() = dbl(330);
+  offline.mutable_origin()->set_client_id("elsewhere");
+  ASSERT_EQ(rt_->set_param(offline).status().code(), 0);
+
+  gateway again(*rt_, {.listen = address_});
+  auto error = again.start();
+  ASSERT_FALSE(error) << *error;
+  ASSERT_TRUE(eventually(*c, [&](const state_mirror& m) {
+    return c->connected() && effective(m, "osc", "frequency") == 330;
+  }));
+  EXPECT_GE(c->reconnects(), 1u);
+  c->stop();
+}
+
+TEST_F(state_client_test, stop_cancels_the_stream_promptly) {
+  auto c = make("ui-1");
+  c->watch({});
+  ASSERT_TRUE(eventually(*c, seeded));
+  const auto t0 = std::chrono::steady_clock::now();
+  c->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  EXPECT_FALSE(c->connected());
+  for (auto deadline = std::chrono::steady_clock::now() + 2s;
+       gw_->subscribers() > 0 && std::chrono::steady_clock::now() < deadline;)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(gw_->subscribers(), 0u);
+}
+
+} // namespace
+} // namespace sg::test
