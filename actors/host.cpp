@@ -454,6 +454,12 @@ void commit_plan(self_ptr self, apply_plan& plan) {
     }
     *snap.add_nodes() = state;
   }
+  // Devices by name; the hub keeps the statuses it already has for them.
+  for (const auto& d : plan.graph.devices()) {
+    auto* ds = snap.add_devices();
+    ds->set_device(d.name());
+    ds->set_state(v1::DeviceStatus::STATE_OPENING);
+  }
   st.graph = std::move(plan.graph);
   ++st.graph_rev;
   // Subscribers reseed from the rebuilt state before any held intent is applied on top.

@@ -130,6 +130,10 @@ hub_actor spawn_hub(caf::actor_system& sys) {
             deliver(self, s, ev);
       },
       [self](v1::Snapshot& snap) {
+        for (auto& d : *snap.mutable_devices())
+          for (const auto& known : self->state.mirror.devices())
+            if (known.device() == d.device())
+              d = known;
         self->state.node_index.clear();
         for (int i = 0; i < snap.nodes_size(); ++i)
           self->state.node_index[snap.nodes(i).id()] = i;

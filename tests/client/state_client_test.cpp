@@ -152,6 +152,69 @@ TEST_F(state_client_test, two_racing_clients_converge_on_the_server_order) {
   EXPECT_EQ(a->mirror().snapshot().ShortDebugString(), b->mirror().snapshot().ShortDebugString());
 }
 
+// A drags a value fast while B makes occasional edits to the same parameter and C edits
+// another one and only watches this one. A's view never goes back to one of its own older
+// values (no stale self-echo is applied), B's edits reach A when they happen, and all three
+// end on the authority's state.
+TEST_F(state_client_test, fast_drag_never_applies_stale_self_echoes_while_others_edits_apply) {
+  auto a = make("surface-a");
+  auto b = make("laptop-b");
+  auto c = make("operator-c");
+  std::atomic<int> b_echoes_at_a{0};
+  a->watch([&](const v1::Event& ev, bool applied) {
+    if (ev.has_param_changed() && ev.param_changed().origin().client_id() == "laptop-b" &&
+        applied)
+      ++b_echoes_at_a;
+  });
+  b->watch({});
+  c->watch({});
+  for (auto* x : {a.get(), b.get(), c.get()})
+    ASSERT_TRUE(eventually(*x, seeded));
+
+  std::atomic<bool> dragging{true};
+  std::vector<double> seen;  // A-range values A's view showed, in order
+  std::thread sampler([&] {
+    while (dragging) {
+      const double v = effective(a->mirror(), "osc", "frequency");
+      if (v >= 1000 && v < 2000 && (seen.empty() || seen.back() != v))
+        seen.push_back(v);
+    }
+  });
+  int b_sets = 0;
+  std::thread tb([&] {
+    for (int i = 0; i < 10; ++i) {
+      std::this_thread::sleep_for(3ms);
+      b_sets += b->set("osc", "frequency", dbl(5000 + i)).ok();
+    }
+  });
+  std::thread tc([&] {
+    for (int i = 0; i < 20; ++i)
+      EXPECT_TRUE(c->set("amp", "level", dbl(-30 + i)).ok());
+  });
+  for (int i = 0; i < 300; ++i)
+    ASSERT_TRUE(a->set("osc", "frequency", dbl(1000 + i)).ok());
+  tb.join();
+  tc.join();
+  ASSERT_TRUE(a->set("osc", "frequency", dbl(1999)).ok());
+  dragging = false;
+  sampler.join();
+
+  for (size_t i = 1; i < seen.size(); ++i)
+    ASSERT_GT(seen[i], seen[i - 1]) << "A's view went back to its own older value " << seen[i]
+                                    << " after " << seen[i - 1];
+  EXPECT_EQ(b_sets, 10);
+  EXPECT_TRUE(eventually(*a, [&](const state_mirror&) { return b_echoes_at_a == b_sets; }))
+    << "B's edits are applied at A: " << b_echoes_at_a;
+  const double truth = server_value("osc", "frequency");
+  EXPECT_EQ(truth, 1999);
+  for (auto* x : {a.get(), b.get(), c.get()})
+    EXPECT_TRUE(eventually(*x, [&](const state_mirror& m) {
+      return m.pending() == 0 && effective(m, "osc", "frequency") == truth &&
+             effective(m, "amp", "level") == server_value("amp", "level");
+    })) << x->client_id();
+  EXPECT_EQ(a->mirror().snapshot().ShortDebugString(), c->mirror().snapshot().ShortDebugString());
+}
+
 TEST_F(state_client_test, reconnects_and_reseeds_after_a_server_restart) {
   auto c = make("ui-1");
   c->watch({});
