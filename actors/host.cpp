@@ -223,7 +223,8 @@ struct apply_plan {
   v1::GraphSpec graph;
   std::map<std::string, v1::NodeState> states;  // the new layers of every node
   std::vector<std::string> kept;                // nodes that existed before (retyped included)
-  std::vector<std::string> added, removed, retyped, changed, restored;
+  std::vector<std::string> added, removed, retyped, changed;
+  uint32_t restored = 0;
   std::vector<v1::PersistClear> clears;
   bool rebuild_devices = true;
   std::map<std::string, v1::NodeState> before;  // the held nodes' layers when the apply began
@@ -235,20 +236,19 @@ bool same_value(const v1::Value& a, const v1::Value& b) {
 
 /// Base values: the graph file's, then the store's where the parameter still exists and the
 /// stored value is acceptable.
-v1::NodeState base_state(const v1::NodeSpec& spec, const v1::StoredState& stored,
-                         std::vector<std::string>& restored) {
+v1::NodeState base_state(const v1::NodeSpec& spec,
+                         const std::vector<const v1::StoredParam*>& stored, uint32_t& restored) {
   const auto& info = info_of(spec.type());
   auto state = initial_node_state(info, spec);
-  for (const auto& sp : stored.params()) {
-    if (sp.node() != spec.id())
-      continue;
+  for (const auto* stored_param : stored) {
+    const auto& sp = *stored_param;
     const int index = info.param_index(sp.param());
     if (index < 0 || !info.params[index].live || check_value(info.params[index], sp.value()))
       continue;
     auto* ps = state.mutable_params(index);
     *ps->mutable_base() = sp.value();
     refresh_effective(*ps);
-    restored.push_back(sp.node() + "." + sp.param());
+    ++restored;
   }
   return state;
 }
@@ -321,9 +321,16 @@ apply_plan make_plan(const host_state& st, v1::GraphSpec graph, const v1::Stored
   apply_plan plan;
   plan.rebuild_devices = st.devices.empty() || !same_audio_structure(st.graph, graph);
   std::set<std::string> next_ids;
+  // The store's rows grouped by node once, so restoring is linear in the rows.
+  std::map<std::string, std::vector<const v1::StoredParam*>> stored_by_node;
+  for (const auto& sp : stored.params())
+    stored_by_node[sp.node()].push_back(&sp);
+  static const std::vector<const v1::StoredParam*> none;
   for (const auto& spec : graph.nodes()) {
     next_ids.insert(spec.id());
-    auto state = base_state(spec, stored, plan.restored);
+    auto rows = stored_by_node.find(spec.id());
+    auto state = base_state(spec, rows == stored_by_node.end() ? none : rows->second,
+                            plan.restored);
     auto old = before.find(spec.id());
     if (old == before.end()) {
       plan.added.push_back(spec.id());
@@ -481,8 +488,7 @@ v1::GraphApplied applied_summary(const host_state& st, const apply_plan& plan) {
     ga.add_retyped(x);
   for (const auto& x : plan.changed)
     ga.add_changed(x);
-  for (const auto& x : plan.restored)
-    ga.add_restored(x);
+  ga.set_restored(plan.restored);
   return ga;
 }
 

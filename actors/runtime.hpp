@@ -93,7 +93,9 @@ public:
   v1::SetParamReply set_param(const v1::SetParamRequest& req);
   /// The same intent without waiting for its outcome (controllers, automation, benchmarks):
   /// it is applied in order with the caller's other posts and echoed like any other; a
-  /// refused intent is only visible as the absence of its echo.
+  /// refused intent is only visible as the absence of its echo. There is no backpressure:
+  /// posts queue ahead of every later request to the host, so callers bound their rate or the
+  /// number in flight (their echoes tell them what was applied).
   void post(const v1::SetParamRequest& req);
   /// A note or trigger for a node that accepts them.
   v1::TriggerReply trigger(const v1::TriggerRequest& req);

@@ -154,8 +154,10 @@ v1::Value param_value(const param_info& p, const YAML::Node& n) {
     return v;
   }
   v = typed_scalar(n);
-  if (p.type == param_type::enumeration && v.kind_case() == v1::Value::kStringValue)
-    v.set_enum_value(std::string(v.string_value()));
+  // Enumerations are named by their text, whatever YAML types it as (`bits: 16`).
+  if (p.type == param_type::enumeration && n.IsScalar() &&
+      v.kind_case() != v1::Value::kBoolValue)
+    v.set_enum_value(n.Scalar());
   return v;
 }
 

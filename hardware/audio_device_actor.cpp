@@ -194,12 +194,41 @@ void watch_device(Self* self) {
   publish_status(self);
 }
 
+/// A kernel's realtime error record becomes a NodeStatus event (the node keeps running).
+template <class Self>
+void publish_kernel_error(Self* self, const telemetry_record& r) {
+  const auto& id = self->state.domain.nodes[r.slot].id();
+  auto count = [&](uint32_t i) {
+    return i < r.count ? std::to_string(static_cast<uint64_t>(r.values[i])) : std::string("?");
+  };
+  std::string message;
+  if (r.count > 0 && r.values[0] == error_frames_dropped)
+    message = "dropped " + count(1) + " frames: the buffer was full (" + count(2) + " in total)";
+  else if (r.count > 0 && r.values[0] == error_write_failed)
+    message = "could not write " + count(1) + " frames (" + count(2) + " in total)";
+  else
+    message = "realtime error code " + count(0);
+  v1::Event ev;
+  ev.set_node_id(id);
+  auto* ns = ev.mutable_node_status();
+  ns->set_node(id);
+  ns->set_state(v1::NodeStatus::STATE_RUNNING);
+  ns->set_message(message);
+  self->send(self->state.hub, std::move(ev));
+}
+
 template <class Self>
 void drain_telemetry(Self* self) {
   auto& st = self->state;
   telemetry_record r;
   while (st.engine->pop_telemetry(r)) {
-    if (r.kind != telemetry_record::meter || r.slot >= st.domain.nodes.size())
+    if (r.slot >= st.domain.nodes.size())
+      continue;
+    if (r.kind == telemetry_record::error) {
+      publish_kernel_error(self, r);
+      continue;
+    }
+    if (r.kind != telemetry_record::meter)
       continue;
     v1::Event ev;
     const auto& id = st.domain.nodes[r.slot].id();

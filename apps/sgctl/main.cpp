@@ -574,7 +574,8 @@ std::string diff_text(const v1::GraphApplied& a) {
   list("removed", a.removed());
   list("retyped", a.retyped());
   list("changed", a.changed());
-  list("restored", a.restored());
+  if (a.restored() > 0)
+    s += " restored=" + std::to_string(a.restored());
   return s;
 }
 
@@ -816,10 +817,11 @@ int cmd_apply(const global_options& g, const std::string& file) {
             << " nodes=" << a.nodes() << " edges=" << a.edges() << " devices=" << a.devices()
             << '\n';
   for (auto [name, items] : {std::pair{"added", &a.added()}, {"removed", &a.removed()},
-                             {"retyped", &a.retyped()}, {"changed", &a.changed()},
-                             {"restored", &a.restored()}})
+                             {"retyped", &a.retyped()}, {"changed", &a.changed()}})
     if (!items->empty())
       std::cout << "  " << name << ": " << join(*items, ", ") << '\n';
+  if (a.restored() > 0)
+    std::cout << "  restored: " << a.restored() << " stored values\n";
   return exit_ok;
 }
 

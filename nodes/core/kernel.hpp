@@ -22,7 +22,9 @@ struct audio_format {
 };
 
 /// A small record a kernel posts from the realtime thread (meter levels, errors); the device
-/// actor drains them on a control thread and turns them into events.
+/// actor drains them on a control thread and turns them into events. Error records carry
+/// values[0] = code (error_frames_dropped, error_write_failed), values[1] = frames affected since
+/// the previous record and values[2] = frames affected in total.
 struct telemetry_record {
   enum kind_t : uint8_t { meter = 1, error = 2 };
   static constexpr uint32_t max_values = 16;
@@ -31,6 +33,9 @@ struct telemetry_record {
   uint32_t count = 0;
   float values[max_values] = {};
 };
+
+inline constexpr float error_frames_dropped = 1;
+inline constexpr float error_write_failed = 2;
 
 using telemetry_queue =
   boost::lockfree::spsc_queue<telemetry_record, boost::lockfree::capacity<1024>>;

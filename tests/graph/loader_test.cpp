@@ -511,3 +511,23 @@ edges:
 
 } // namespace
 } // namespace sg
+
+namespace {
+
+TEST(loader_enums, a_choice_named_by_a_number_is_accepted_bare_or_quoted) {
+  for (const char* bits : {"16", "\"16\"", "float"}) {
+    const std::string yaml = std::string("version: 1\nnodes:\n  - { id: rec, type: audio.recorder, "
+                                         "params: { file: /tmp/x.wav, bits: ") +
+                             bits + " } }\n";
+    auto r = sg::load_graph_string(yaml, "enum.yaml");
+    ASSERT_TRUE(r.ok()) << bits << ": " << (r.errors.empty() ? "" : r.errors[0].message());
+  }
+  auto bad = sg::load_graph_string("version: 1\nnodes:\n  - { id: rec, type: audio.recorder, "
+                                   "params: { file: /tmp/x.wav, bits: 12 } }\n",
+                                   "enum.yaml");
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_NE(bad.errors[0].message().find("one of 16, 24, float"), std::string::npos)
+    << bad.errors[0].message();
+}
+
+} // namespace

@@ -44,8 +44,8 @@ class recorder_kernel final : public kernel {
 public:
   enum param : uint32_t { file = 0, format = 1, bits = 2, buffer = 3 };
   /// values[0] of the error telemetry records this kernel posts.
-  static constexpr float recorder_overflow = 1;
-  static constexpr float recorder_write_failed = 2;
+  static constexpr float recorder_overflow = error_frames_dropped;
+  static constexpr float recorder_write_failed = error_write_failed;
 
   ~recorder_kernel() override;
   void configure(const param_values& values) override;
