@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Offline render of bench/chain.yaml (sine -> gain -> gain -> meter) with studiograph, next to
-# the equivalent GStreamer pipeline in the same run, comparing CPU time (user+sys) per second
-# of audio. Runs are interleaved and repeated; the table shows medians.
+# Offline render of a chain with studiograph, next to the equivalent GStreamer pipeline in the
+# same run, comparing CPU time (user+sys) per second of audio. Runs are interleaved and
+# repeated; the table shows medians. CHAIN picks the chain:
+#   meter  bench/chain.yaml:  sine -> gain -> gain -> meter (mono)
+#   fx5    bench/chain5.yaml: saw osc -> gain -> lowpass -> delay -> pan (stereo out)
 #
-#   SECONDS_AUDIO=60 BLOCKS="64 128" REPEATS=3 SG_BUILD=build bench/render_vs_gst.sh
+#   CHAIN=fx5 SECONDS_AUDIO=60 BLOCKS="64 128" REPEATS=3 SG_BUILD=build bench/render_vs_gst.sh
 #
 # studiograph writes a 32-bit float WAV to a temporary folder in /tmp; the GStreamer pipeline
 # ends in fakesink and writes nothing (see docs/PERFORMANCE.md). "startup" is the CPU time of
@@ -14,7 +16,12 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${SG_BUILD:-build}
 [[ $build == /* ]] || build=$root/$build
 sg=$build/apps/studiograph/studiograph
-graph=$root/bench/chain.yaml
+chain=${CHAIN:-meter}
+case $chain in
+  meter) graph=$root/bench/chain.yaml ;;
+  fx5) graph=$root/bench/chain5.yaml ;;
+  *) echo "render_vs_gst: CHAIN must be meter or fx5" >&2; exit 1 ;;
+esac
 seconds=${SECONDS_AUDIO:-60}
 blocks=${BLOCKS:-"64 128"}
 repeats=${REPEATS:-3}
@@ -57,7 +64,17 @@ sg_render() {
 
 # gst_render BLOCK BUFFERS: the same chain; audiotestsrc volume 0.5 is -6 dBFS, each volume
 # element -6 dB, and level publishes every 50 ms like the meter's default 20 Hz.
+# fx5: the same five stages; audiocheblimit is a 2-pole lowpass like the RBJ biquad, audioecho
+# a 250 ms delay with feedback 0.3 and a 50 % wet mix, audiopanorama a mono-to-stereo pan.
 gst_render() {
+  if [[ $chain == fx5 ]]; then
+    gst-launch-1.0 -q audiotestsrc num-buffers="$2" samplesperbuffer="$1" wave=saw freq=220 \
+      volume=0.5 ! audio/x-raw,format=F32LE,rate=$rate,channels=1 ! volume volume=0.5 ! \
+      audiocheblimit mode=low-pass cutoff=1000 poles=2 ! \
+      audioecho max-delay=250000000 delay=250000000 intensity=0.5 feedback=0.3 ! \
+      audiopanorama panorama=0.3 ! fakesink sync=false
+    return
+  fi
   gst-launch-1.0 -q audiotestsrc num-buffers="$2" samplesperbuffer="$1" wave=sine freq=440 \
     volume=0.5 ! audio/x-raw,format=F32LE,rate=$rate,channels=1 ! volume volume=0.5 ! \
     volume volume=0.5 ! level interval=50000000 ! fakesink sync=false
@@ -84,7 +101,11 @@ for ((r = 0; r < repeats; ++r)); do
   [[ -s $work/render-${b}.wav ]] || die "studiograph wrote no WAV"
 done
 
-echo "sine -> gain -> gain -> meter, ${seconds} s of ${rate} Hz mono audio, median of ${repeats} runs"
+if [[ $chain == fx5 ]]; then
+  echo "saw -> gain -> lowpass -> delay -> pan (stereo), ${seconds} s of ${rate} Hz audio, median of ${repeats} runs"
+else
+  echo "sine -> gain -> gain -> meter, ${seconds} s of ${rate} Hz mono audio, median of ${repeats} runs"
+fi
 echo "CPU = user + sys of the whole process; ms/s = CPU milliseconds per second of audio"
 echo
 printf '%-12s %6s %9s %10s %10s %10s %11s\n' tool block "cpu s" "startup s" "ms/s" "net ms/s" "x realtime"
