@@ -84,7 +84,8 @@ public:
   uint32_t generation() const { return generation_; }
   void set_generation(uint32_t g) { generation_ = g; }
 
-  /// thread: any. Nanoseconds `slot`'s kernel spent in process since the last call (reset).
+  /// thread: any. Nanoseconds `slot`'s kernel spent in process since the last call (reset);
+  /// sampled on one block in eight and scaled, so it is an estimate.
   uint64_t take_node_ns(uint32_t slot) const {
     return slot < kernels_.size() ? node_ns_[slot].exchange(0, std::memory_order_relaxed) : 0;
   }
@@ -108,6 +109,8 @@ private:
   std::vector<std::vector<uint32_t>> in_ch_, out_ch_;
   std::vector<bool> reused_;
   std::unique_ptr<std::atomic<uint64_t>[]> node_ns_;
+  static constexpr uint64_t node_time_stride = 8;
+  uint64_t runs_ = 0;  // realtime only
   uint32_t generation_ = 0;
 };
 
