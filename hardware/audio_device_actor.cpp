@@ -39,6 +39,7 @@ struct device_state {
   clock_type::time_point next_retry;
   uint32_t attempts = 0;
   uint32_t recoveries = 0;
+  uint64_t xruns_reported = 0;  // xruns at the previous published status
   static inline const char* name = "audio-device";
 
   ~device_state() {
@@ -90,8 +91,15 @@ template <class Self>
 void publish_status(Self* self) {
   v1::Event ev;
   *ev.mutable_device_status() = make_device_status(self->state);
-  add_node_loads(self->state, *ev.mutable_device_status());
-  self->send(self->state.hub, std::move(ev));
+  auto& st = self->state;
+  auto& ds = *ev.mutable_device_status();
+  add_node_loads(st, ds);
+  if (ds.xruns() > st.xruns_reported)
+    for (const auto& n : st.domain.nodes)
+      if (const auto* info = node_registry::builtin().find(n.type()); info && info->keeps_history)
+        ds.add_disturbed(n.id());
+  st.xruns_reported = ds.xruns();
+  self->send(st.hub, std::move(ev));
 }
 
 void submit(device_state& st, std::unique_ptr<render_plan> plan) {
