@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <cstdlib>
 #include <memory>
 
@@ -49,6 +51,16 @@ public:
 
   void stop() noexcept override {
     try {
+      // Open but no longer running means the backend is closing the stream itself (RtAudio's
+      // JACK backend does so from its own thread when the server shuts the client down):
+      // closing it a second time concurrently crashes or hangs, so let that close finish.
+      if (!audio_.isStreamRunning() && audio_.isStreamOpen()) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        while (audio_.isStreamOpen() && std::chrono::steady_clock::now() < deadline)
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        // Its thread returns right after marking the stream closed.
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
       if (audio_.isStreamRunning())
         audio_.abortStream();  // no drain wait: it never ends if the server went away
       if (audio_.isStreamOpen())
