@@ -1,12 +1,14 @@
 // Device loss and recovery, end to end: studiograph plays through a JACK dummy server started
-// here; the server is killed (SIGTERM: an orderly shutdown that tells its clients; SIGKILL: the
-// socket just closes), the device must report FAILED ("device lost"), keep answering, and come
-// back by itself once a server of the same name runs again: RUNNING, `recoveries` counted,
-// blocks advancing, the same engine (a committed parameter still applies, the meter reads the
-// level it sets) and its ports back on the new server.
+// here; the server is ended three times (SIGTERM: an orderly shutdown that tells its clients;
+// SIGKILL: the socket just closes). Each time the device must report FAILED ("device lost"),
+// keep answering, and come back by itself once a server of the same name runs again: RUNNING,
+// `recoveries` counted, its ports wired to the playback ports again. Afterwards blocks advance
+// at the clock and it is the same engine: a committed parameter is still the node's and still
+// sets the level the meter reads.
 //
 // A studiograph that stops answering while the server is gone is reported with a backtrace of
-// every thread (gdb), since RtAudio's JACK backend closes the stream from a thread of its own.
+// every thread (gdb): RtAudio's JACK backend closes the stream from a thread of its own when
+// the server shuts down, and libjack can deadlock there.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -142,6 +144,8 @@ int free_port() {
 double seconds_since(steady::time_point t) {
   return std::chrono::duration<double>(steady::now() - t).count();
 }
+
+constexpr uint32_t losses = 3;  // server losses (and recoveries) per test
 
 /// Parameterised over the signal that ends the JACK server.
 class device_loss : public ::testing::TestWithParam<int> {
@@ -284,6 +288,49 @@ protected:
     return static_cast<double>(second->blocks() - first->blocks()) / seconds_since(t0);
   }
 
+  /// Ends the JACK server with the test's signal, expects the device to report the loss and
+  /// keep retrying, starts a server of the same name again and expects the device back: the
+  /// `loss`-th recovery, its ports wired to the playback ports again. Appends what it measured.
+  void lose_and_recover(uint32_t loss, std::string& figures) {
+    const auto killed = steady::now();
+    jackd_->end(GetParam(), 5s);
+    auto failed = wait_device(
+      [](const v1::DeviceStatus& d) { return d.state() == v1::DeviceStatus::STATE_FAILED; }, 10s);
+    ASSERT_TRUE(failed);
+    const double to_failed = seconds_since(killed);
+    EXPECT_NE(failed->message().find("lost"), std::string::npos) << failed->message();
+    EXPECT_EQ(failed->recoveries(), loss - 1);
+    // It keeps answering while the server is gone, and keeps retrying.
+    std::this_thread::sleep_for(1500ms);
+    auto retrying = wait_device([](const v1::DeviceStatus&) { return true; }, 5s);
+    ASSERT_TRUE(retrying);
+    EXPECT_EQ(retrying->state(), v1::DeviceStatus::STATE_FAILED) << retrying->ShortDebugString();
+
+    const auto restarted = steady::now();
+    ASSERT_TRUE(start_jack()) << "jackd did not start again; see " << dir_ / "jackd.log";
+    const double jack_start = seconds_since(restarted);
+    auto recovered = wait_device(
+      [&](const v1::DeviceStatus& d) {
+        return d.state() == v1::DeviceStatus::STATE_RUNNING && d.recoveries() >= loss;
+      },
+      20s);
+    ASSERT_TRUE(recovered);
+    const double to_running = seconds_since(restarted);
+    EXPECT_EQ(recovered->recoveries(), loss);
+    EXPECT_EQ(recovered->backend(), "jack");
+    // The client and its ports are back on the new server, wired to the playback ports.
+    const std::string lsp = ports();
+    const bool wired = wired_to_playback(lsp);
+    EXPECT_TRUE(wired) << lsp;
+    char line[240];
+    std::snprintf(line, sizeof line,
+                  "\n  loss %u: FAILED %.2f s after the kill; jackd back in %.2f s; RUNNING "
+                  "%.2f s after the restart (%s); ports %s",
+                  loss, to_failed, jack_start, to_running, recovered->message().c_str(),
+                  wired ? "wired to system:playback again" : "NOT wired");
+    figures += line;
+  }
+
   /// `jack_lsp -c`: every port, each followed by the ports it is connected to.
   std::string ports() {
     return sg::test::run("jack_lsp -s " + server_ + " -c 2>/dev/null").output;
@@ -331,8 +378,7 @@ protected:
   std::unique_ptr<v1::EventService::Stub> events_;
 };
 
-TEST_P(device_loss, device_recovers_when_the_jack_server_returns) {
-  const int signal = GetParam();
+TEST_P(device_loss, device_recovers_each_time_the_jack_server_returns) {
   auto running = wait_device(
     [](const v1::DeviceStatus& d) {
       return d.state() == v1::DeviceStatus::STATE_RUNNING && d.blocks() > 375;
@@ -344,46 +390,24 @@ TEST_P(device_loss, device_recovers_when_the_jack_server_returns) {
   ASSERT_TRUE(wired_to_playback(ports_before)) << ports_before;
 
   // A committed value: it lives in the node authority and the kernel, both of which the
-  // recovery must keep.
+  // recoveries must keep.
   ASSERT_NO_FATAL_FAILURE(commit_level(-9));
   const auto peak_before = meter_peak();
   ASSERT_TRUE(peak_before);
   EXPECT_NEAR(*peak_before, -21.0, 0.2) << "-12 dBFS tone, -9 dB gain";
-
   const double rate_before = block_rate();
   ASSERT_GT(rate_before, 0);
-  const auto killed = steady::now();
-  jackd_->end(signal, 5s);
-  auto failed = wait_device(
-    [](const v1::DeviceStatus& d) { return d.state() == v1::DeviceStatus::STATE_FAILED; }, 10s);
-  ASSERT_TRUE(failed);
-  const double to_failed = seconds_since(killed);
-  EXPECT_NE(failed->message().find("lost"), std::string::npos) << failed->message();
-  const uint32_t recoveries_before = failed->recoveries();
-  // It keeps answering while the server is gone and retries (attempts show in the message).
-  std::this_thread::sleep_for(1500ms);
-  auto retrying = wait_device([](const v1::DeviceStatus&) { return true; }, 5s);
-  ASSERT_TRUE(retrying);
-  EXPECT_EQ(retrying->state(), v1::DeviceStatus::STATE_FAILED) << retrying->ShortDebugString();
 
-  const auto restarted = steady::now();
-  ASSERT_TRUE(start_jack()) << "jackd did not start again; see " << dir_ / "jackd.log";
-  const double jack_start = seconds_since(restarted);
-  auto recovered = wait_device(
-    [&](const v1::DeviceStatus& d) {
-      return d.state() == v1::DeviceStatus::STATE_RUNNING && d.recoveries() > recoveries_before;
-    },
-    20s);
-  ASSERT_TRUE(recovered);
-  const double to_running = seconds_since(restarted);
-  EXPECT_EQ(recovered->recoveries(), recoveries_before + 1);
-  EXPECT_EQ(recovered->backend(), "jack");
+  std::string figures;
+  for (uint32_t loss = 1; loss <= losses; ++loss) {
+    ASSERT_NO_FATAL_FAILURE(lose_and_recover(loss, figures)) << "loss " << loss << figures;
+  }
 
-  // Blocks advance at the clock again: as fast as before the loss (a loaded machine can slow
+  // Blocks advance at the clock again: as fast as before the losses (a loaded machine can slow
   // the dummy server's own clock, so that rate is the reference), never faster than 375/s.
   const double rate_after = block_rate();
   EXPECT_GT(rate_after, 0.9 * std::min(rate_before, 375.0))
-    << "blocks per second after the recovery, " << rate_before << " before the loss";
+    << "blocks per second after the recoveries, " << rate_before << " before";
   EXPECT_LT(rate_after, 375.0 * 1.05);
 
   // The same engine: the committed value is still the node's and still what the kernel plays.
@@ -395,18 +419,9 @@ TEST_P(device_loss, device_recovers_when_the_jack_server_returns) {
   const auto peak_after = meter_peak();
   ASSERT_TRUE(peak_after);
   EXPECT_NEAR(*peak_after, -21.0, 0.2);
-
-  // The client and its ports exist on the new server, wired to the playback ports again.
-  const std::string ports_after = ports();
-  EXPECT_NE(ports_after.find("studiograph:outport 0"), std::string::npos) << ports_after;
-  EXPECT_NE(ports_after.find("studiograph:outport 1"), std::string::npos) << ports_after;
-  const bool reconnected = wired_to_playback(ports_after);
-  EXPECT_TRUE(reconnected) << ports_after;
-  std::printf("%s: FAILED %.2f s after the kill; jackd back in %.2f s; RUNNING %.2f s after the "
-              "restart (%s); %.1f blocks/s before, %.1f after; ports %s\n",
-              signal == SIGKILL ? "SIGKILL" : "SIGTERM", to_failed, jack_start, to_running,
-              recovered->message().c_str(), rate_before, rate_after,
-              reconnected ? "reconnected" : "NOT reconnected");
+  std::printf("%s:%s\n  %.1f blocks/s before the losses, %.1f after\n",
+              GetParam() == SIGKILL ? "SIGKILL" : "SIGTERM", figures.c_str(), rate_before,
+              rate_after);
 
   studiograph_->signal(SIGTERM);
   const auto exit_status = studiograph_->wait_exit(10s);
