@@ -7,8 +7,9 @@
 #
 #   CHAIN=fx5 SECONDS_AUDIO=60 BLOCKS="64 128" REPEATS=3 SG_BUILD=build bench/render_vs_gst.sh
 #
-# studiograph writes a 32-bit float WAV to a temporary folder in /tmp; the GStreamer pipeline
-# ends in fakesink and writes nothing (see docs/PERFORMANCE.md). "startup" is the CPU time of
+# Like the GStreamer pipeline, which ends in fakesink, studiograph's output goes nowhere: its
+# 32-bit float WAV is written to /dev/null (still encoded by libsndfile and written). SINK=wav
+# writes a real file to a temporary folder in /tmp instead (see docs/PERFORMANCE.md). "startup" is the CPU time of
 # a one-block run of the same command; "net" subtracts it, leaving the cost of the audio itself.
 set -euo pipefail
 
@@ -23,6 +24,8 @@ case $chain in
   *) echo "render_vs_gst: CHAIN must be meter or fx5" >&2; exit 1 ;;
 esac
 seconds=${SECONDS_AUDIO:-60}
+sink=${SINK:-null}
+[[ $sink == null || $sink == wav ]] || { echo "render_vs_gst: SINK must be null or wav" >&2; exit 1; }
 blocks=${BLOCKS:-"64 128"}
 repeats=${REPEATS:-3}
 rate=48000
@@ -59,7 +62,9 @@ median() {
 
 # sg_render BLOCK SECONDS
 sg_render() {
-  "$sg" render "$graph" --seconds "$2" --block "$1" --out "$work/render-$1.wav"
+  local out=/dev/null
+  [[ $sink == null ]] || out=$work/render-$1.wav
+  "$sg" render "$graph" --seconds "$2" --block "$1" --out "$out"
 }
 
 # gst_render BLOCK BUFFERS: the same chain; audiotestsrc volume 0.5 is -6 dBFS, each volume
@@ -98,7 +103,7 @@ for ((r = 0; r < repeats; ++r)); do
     runs[sg0,$b]+="$(cpu_seconds sg_render "$b" "$one_block") "
     runs[gst0,$b]+="$(cpu_seconds gst_render "$b" 1) "
   done
-  [[ -s $work/render-${b}.wav ]] || die "studiograph wrote no WAV"
+  [[ $sink == null || -s $work/render-${b}.wav ]] || die "studiograph wrote no WAV"
 done
 
 if [[ $chain == fx5 ]]; then
@@ -106,7 +111,8 @@ if [[ $chain == fx5 ]]; then
 else
   echo "sine -> gain -> gain -> meter, ${seconds} s of ${rate} Hz mono audio, median of ${repeats} runs"
 fi
-echo "CPU = user + sys of the whole process; ms/s = CPU milliseconds per second of audio"
+echo "CPU = user + sys of the whole process; ms/s = CPU milliseconds per second of audio;"
+echo "studiograph output: $([[ $sink == null ]] && echo "WAV to /dev/null (gst: fakesink)" || echo "WAV file")"
 echo
 printf '%-12s %6s %9s %10s %10s %10s %11s\n' tool block "cpu s" "startup s" "ms/s" "net ms/s" "x realtime"
 declare -A per_s net_per_s

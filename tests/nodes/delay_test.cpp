@@ -47,6 +47,59 @@ TEST_P(delay_time, an_impulse_comes_out_after_exactly_time) {
 
 INSTANTIATE_TEST_SUITE_P(delay, delay_time, ::testing::Values(250.0, 10.5, 1.23, 2000.0, 0.1));
 
+/// The delay as its header defines it, frame by frame in double precision: out = dry +
+/// mix·(wet − dry), the line fed dry + feedback·wet, the read Hermite-interpolated `d` frames
+/// back.
+std::vector<double> reference_delay(const kernel_harness::source& x, uint64_t frames, double d,
+                                    double feedback, double mix) {
+  std::vector<double> line(frames, 0.0), out(frames);
+  const auto i = static_cast<int64_t>(d);
+  const double t = d - static_cast<double>(i);
+  auto at = [&](int64_t n) { return n < 0 ? 0.0 : line[static_cast<size_t>(n)]; };
+  for (uint64_t n = 0; n < frames; ++n) {
+    const auto k = static_cast<int64_t>(n);
+    const double xm1 = at(k - i + 1), x0 = at(k - i), x1 = at(k - i - 1), x2 = at(k - i - 2);
+    const double c1 = 0.5 * (x1 - xm1);
+    const double c2 = xm1 - 2.5 * x0 + 2.0 * x1 - 0.5 * x2;
+    const double c3 = 0.5 * (x2 - xm1) + 1.5 * (x0 - x1);
+    const double wet = ((c3 * t + c2) * t + c1) * t + x0;
+    const double dry = x(0, 0, n);
+    line[n] = dry + feedback * wet;
+    out[n] = dry + mix * (wet - dry);
+  }
+  return out;
+}
+
+struct steady_case {
+  double ms;
+  uint32_t block;
+};
+
+class delay_steady : public ::testing::TestWithParam<steady_case> {};
+
+TEST_P(delay_steady, block_rendering_matches_the_definition_across_the_line_wrap) {
+  // 3 s crosses the end of the 2 s line; a delay longer than the block takes the block-wise
+  // path, a shorter one the frame-by-frame path: both must be the same delay.
+  const auto [ms, block] = GetParam();
+  const kernel_harness::source noise = [](uint32_t, uint32_t, uint64_t f) {
+    return static_cast<float>(((f * 2654435761u) >> 7) % 2001) / 1000.0f - 1.0f;
+  };
+  kernel_harness h("audio.delay", {{"time", ms}, {"feedback", 0.6}, {"mix", 0.7}}, {1});
+  h.input(noise);
+  const uint64_t frames = 3 * 48000;
+  h.run(frames, block);
+  const auto want = reference_delay(noise, frames, ms * 48, 0.6, 0.7);
+  double worst = 0;
+  for (uint64_t n = 0; n < frames; ++n)
+    worst = std::max(worst, std::fabs(h.out()[0][n] - want[n]));
+  EXPECT_LT(worst, 2e-5) << ms << " ms, block " << block;
+}
+
+INSTANTIATE_TEST_SUITE_P(delay, delay_steady,
+                         ::testing::Values(steady_case{250, 128}, steady_case{123.4567, 64},
+                                           steady_case{1999.9, 128}, steady_case{1, 128},
+                                           steady_case{2.5, 37}));
+
 TEST(delay, time_is_in_milliseconds_at_any_sample_rate) {
   for (double fs : {44100.0, 96000.0}) {
     kernel_harness h("audio.delay", {{"time", 250}, {"feedback", 0}, {"mix", 1}}, {1}, 0,

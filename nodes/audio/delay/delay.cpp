@@ -1,5 +1,6 @@
 #include "nodes/audio/delay/delay.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace sg {
@@ -24,6 +25,7 @@ void delay_kernel::prepare(const audio_format& format, const port_layout& layout
   // Hermite reads up to two frames beyond the delay; one more keeps the write slot apart.
   size_ = static_cast<uint32_t>(std::ceil(max_ms / 1000.0 * sample_rate_)) + 4;
   lines_.assign(static_cast<size_t>(size_) * channels_, 0.0f);
+  scratch_.assign(format.max_block, 0.0f);
   write_ = 0;
   glide_coeff_ = 1.0 - std::exp(-1.0 / (glide_seconds * sample_rate_));
   delay_ = target_ = to_frames(initial_.numbers[time]);
@@ -46,11 +48,11 @@ void delay_kernel::set_param(uint32_t index, double value) noexcept {
     mix_.set_target(clamp_to(value, 1.0));
 }
 
-float delay_kernel::read(const float* line, double d) const noexcept {
+float delay_kernel::read(const float* line, uint32_t w, double d) const noexcept {
   const auto i = static_cast<uint32_t>(d);
   const auto frac = static_cast<float>(d - i);
   auto at = [&](uint32_t back) {
-    const uint32_t k = write_ + size_ - back;
+    const uint32_t k = w + size_ - back;
     return line[k >= size_ ? k - size_ : k];
   };
   const float x0 = at(i), x1 = at(i + 1);
@@ -64,9 +66,70 @@ float delay_kernel::read(const float* line, double d) const noexcept {
 }
 
 process_status delay_kernel::process(process_context& ctx) noexcept {
+  const uint32_t channels = ctx.out[0].count < channels_ ? ctx.out[0].count : channels_;
+  // Steady delay, feedback and mix, and every tap older than this block: the read is a fixed
+  // 4-tap filter over frames already in the line, so the block can be done channel by channel.
+  if (delay_ == target_ && feedback_.settled() && mix_.settled() &&
+      static_cast<uint32_t>(delay_) >= ctx.frames + 2 && ctx.frames <= scratch_.size()) {
+    feedback_.snap();
+    mix_.snap();
+    for (uint32_t c = 0; c < channels; ++c)
+      steady_channel(ctx, c);
+  } else {
+    gliding(ctx, channels);
+  }
   const audio_bus& in = ctx.in[0];
   const audio_bus& out = ctx.out[0];
-  const uint32_t channels = out.count < channels_ ? out.count : channels_;
+  for (uint32_t c = channels; c < out.count; ++c)  // wider than prepared: dry
+    for (uint32_t f = 0; f < ctx.frames; ++f)
+      out.channels[c][f] = in.channels[c < in.count ? c : 0][f];
+  write_ = (write_ + ctx.frames) % size_;
+  return process_status::ok;
+}
+
+void delay_kernel::steady_channel(process_context& ctx, uint32_t c) noexcept {
+  const audio_bus& in = ctx.in[0];
+  const float* dry = in.channels[c < in.count ? c : 0];
+  float* out = ctx.out[0].channels[c];
+  float* line = lines_.data() + static_cast<size_t>(c) * size_;
+  float* wet = scratch_.data();
+  const uint32_t n = ctx.frames;
+  const auto i = static_cast<uint32_t>(delay_);
+  const auto t = static_cast<float>(delay_ - i);
+  // The Hermite interpolation of read() written as weights of x2, x1, x0, x-1 (oldest first).
+  const float w2 = 0.5f * t * t * (t - 1.0f);
+  const float w1 = t * (0.5f + t * (2.0f - 1.5f * t));
+  const float w0 = 1.0f + t * t * (1.5f * t - 2.5f);
+  const float wm1 = t * (-0.5f + t * (1.0f - 0.5f * t));
+  // The oldest tap of frame 0 is i + 2 frames back; frames f take taps from start + f on.
+  const uint32_t start = (write_ + size_ - (i + 2)) % size_;
+  if (start + n + 3 <= size_) {
+    const float* x = line + start;
+    for (uint32_t f = 0; f < n; ++f)
+      wet[f] = w2 * x[f] + w1 * x[f + 1] + w0 * x[f + 2] + wm1 * x[f + 3];
+  } else {  // the taps wrap around the end of the line in this block
+    for (uint32_t f = 0; f < n; ++f) {
+      auto at = [&](uint32_t k) { return line[(start + f + k) % size_]; };
+      wet[f] = w2 * at(0) + w1 * at(1) + w0 * at(2) + wm1 * at(3);
+    }
+  }
+  const float fb = feedback_.current();
+  const float m = mix_.current();
+  for (uint32_t f = 0; f < n; ++f) {
+    const float fed = dry[f] + fb * wet[f];
+    out[f] = dry[f] + m * (wet[f] - dry[f]);
+    // Repeats fading into the denormal range would cost CPU for seconds; cut them at −300 dB.
+    wet[f] = fed > -1e-15f && fed < 1e-15f ? 0.0f : fed;
+  }
+  const uint32_t first = size_ - write_ < n ? size_ - write_ : n;  // frames before the wrap
+  std::copy_n(wet, first, line + write_);
+  std::copy_n(wet + first, n - first, line);
+}
+
+void delay_kernel::gliding(process_context& ctx, uint32_t channels) noexcept {
+  const audio_bus& in = ctx.in[0];
+  const audio_bus& out = ctx.out[0];
+  uint32_t w = write_;
   for (uint32_t f = 0; f < ctx.frames; ++f) {
     if (delay_ != target_) {
       delay_ += glide_coeff_ * (target_ - delay_);
@@ -78,19 +141,15 @@ process_status delay_kernel::process(process_context& ctx) noexcept {
     for (uint32_t c = 0; c < channels; ++c) {
       float* line = lines_.data() + static_cast<size_t>(c) * size_;
       const float dry = in.channels[c < in.count ? c : 0][f];
-      const float wet = read(line, delay_);
+      const float wet = read(line, w, delay_);
       float fed = dry + fb * wet;
-      // Repeats fading into the denormal range would cost CPU for seconds; cut them at −300 dB.
       if (fed > -1e-15f && fed < 1e-15f)
         fed = 0.0f;
-      line[write_] = fed;
+      line[w] = fed;
       out.channels[c][f] = dry + m * (wet - dry);
     }
-    for (uint32_t c = channels; c < out.count; ++c)  // wider than prepared: dry
-      out.channels[c][f] = in.channels[c < in.count ? c : 0][f];
-    write_ = write_ + 1 == size_ ? 0 : write_ + 1;
+    w = w + 1 == size_ ? 0 : w + 1;
   }
-  return process_status::ok;
 }
 
 node_info delay_info() {

@@ -33,12 +33,18 @@ public:
 private:
   /// `ms` as a delay in frames, within the line.
   double to_frames(double ms) const noexcept SG_NONBLOCKING;
-  /// Channel `line` read `d` frames before the write position.
-  float read(const float* line, double d) const noexcept SG_NONBLOCKING;
+  /// Channel `line` read `d` frames before write position `w`.
+  float read(const float* line, uint32_t w, double d) const noexcept SG_NONBLOCKING;
+  /// One channel's block with delay, feedback and mix steady and every tap older than the
+  /// block (vectorisable; the same interpolation as read()).
+  void steady_channel(process_context& ctx, uint32_t c) noexcept SG_NONBLOCKING;
+  /// The block frame by frame: gliding values, or a delay shorter than the block.
+  void gliding(process_context& ctx, uint32_t channels) noexcept SG_NONBLOCKING;
 
   param_values initial_;
   double sample_rate_ = 48000;
   std::vector<float> lines_;  // channels_ lines of size_ frames, one after the other
+  std::vector<float> scratch_;  // one block of the wet signal (steady path)
   uint32_t size_ = 0;
   uint32_t channels_ = 0;
   uint32_t write_ = 0;

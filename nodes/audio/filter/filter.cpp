@@ -147,12 +147,20 @@ void filter_kernel::run(const process_context& ctx, uint32_t first, uint32_t n) 
   const uint32_t channels = out.count < prepared ? out.count : prepared;
   const coeffs k = c_;
   const coeffs o = fading_c_;
+  const bool fading = fade_left_ != 0;
   for (uint32_t c = 0; c < channels; ++c) {
     const float* x = in.channels[c < in.count ? c : 0] + first;
     float* y = out.channels[c] + first;
     state s = state_[c];
     state fs = fading_state_[c];
-    for (uint32_t i = 0; i < n; ++i) {
+    for (uint32_t i = 0; !fading && i < n; ++i) {  // the common case: no crossfade
+      const double v = x[i];
+      const double w = k.b0 * v + s.s1;
+      s.s1 = k.b1 * v - k.a1 * w + s.s2;
+      s.s2 = k.b2 * v - k.a2 * w;
+      y[i] = static_cast<float>(w);
+    }
+    for (uint32_t i = 0; fading && i < n; ++i) {
       const double v = x[i];
       double w = k.b0 * v + s.s1;
       s.s1 = k.b1 * v - k.a1 * w + s.s2;
@@ -176,6 +184,10 @@ void filter_kernel::run(const process_context& ctx, uint32_t first, uint32_t n) 
 }
 
 process_status filter_kernel::process(process_context& ctx) noexcept {
+  if (settled_) {  // fixed coefficients: the whole block at once
+    run(ctx, 0, ctx.frames);
+    return process_status::ok;
+  }
   for (uint32_t first = 0; first < ctx.frames; first += control_frames) {
     if (!settled_)
       glide();

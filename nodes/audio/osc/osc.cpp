@@ -90,8 +90,7 @@ void osc_kernel::set_param(uint32_t index, double value) noexcept {
   }
 }
 
-double osc_kernel::shape(wave w, double pw) const noexcept {
-  const double p = phase_;
+inline double osc_kernel::shape(wave w, double p, double pw) const noexcept {
   const double dt = inc_;
   switch (w) {
     case sine:
@@ -109,14 +108,39 @@ double osc_kernel::shape(wave w, double pw) const noexcept {
   return 0.0;
 }
 
+template <osc_kernel::wave W>
+void osc_kernel::steady(float* out, uint32_t frames) noexcept {
+  const float g = gain_.current();
+  const double pw = width_.current();
+  const double inc = inc_;
+  double p = phase_;
+  for (uint32_t f = 0; f < frames; ++f) {
+    out[f] = g * static_cast<float>(shape(W, p, pw));
+    p = wrap(p + inc);
+  }
+  phase_ = p;
+}
+
 process_status osc_kernel::process(process_context& ctx) noexcept {
   float* out = ctx.out[0].channels[0];
+  if (fade_left_ == 0 && gain_.settled() && width_.settled()) {
+    // Nothing gliding: one loop per waveform with the level and width fixed.
+    gain_.snap();
+    width_.snap();
+    switch (wave_) {
+      case sine: steady<sine>(out, ctx.frames); break;
+      case saw: steady<saw>(out, ctx.frames); break;
+      case square: steady<square>(out, ctx.frames); break;
+      case triangle: steady<triangle>(out, ctx.frames); break;
+    }
+    return process_status::ok;
+  }
   for (uint32_t f = 0; f < ctx.frames; ++f) {
     const double pw = width_.next();
-    double y = shape(wave_, pw);
+    double y = shape(wave_, phase_, pw);
     if (fade_left_ > 0) {
       const double t = static_cast<double>(fade_left_--) / fade_frames_;
-      y += t * (shape(fading_wave_, pw) - y);
+      y += t * (shape(fading_wave_, phase_, pw) - y);
     }
     out[f] = gain_.next() * static_cast<float>(y);
     phase_ = wrap(phase_ + inc_);

@@ -29,8 +29,11 @@ public:
   process_status process(process_context& ctx) noexcept SG_NONBLOCKING override;
 
 private:
-  /// The band-limited waveform `w` at the current phase, for pulse width `pw`.
-  double shape(wave w, double pw) const noexcept SG_NONBLOCKING;
+  /// The band-limited waveform `w` at phase `p`, for pulse width `pw`.
+  double shape(wave w, double p, double pw) const noexcept SG_NONBLOCKING;
+  /// A block of waveform `W` with level and pulse width steady.
+  template <wave W>
+  void steady(float* out, uint32_t frames) noexcept SG_NONBLOCKING;
   void set_frequency(double hz) noexcept SG_NONBLOCKING;
 
   wave wave_ = sine;

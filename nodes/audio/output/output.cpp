@@ -20,6 +20,18 @@ process_status output_kernel::process(process_context& ctx) noexcept {
   const audio_bus& dev = ctx.device_out;
   if (dev.count == 0 || in.count == 0)
     return process_status::silent;
+  if (gain_.settled()) {  // steady level: one plain loop per channel pair
+    gain_.snap();
+    const float g = gain_.current();
+    const uint32_t sources = in.count == 1 ? dev.count : in.count;
+    for (uint32_t c = 0; c < sources; ++c) {
+      const float* x = in.channels[in.count == 1 ? 0 : c];
+      float* y = dev.channels[c % dev.count];
+      for (uint32_t f = 0; f < ctx.frames; ++f)
+        y[f] += x[f] * g;
+    }
+    return process_status::ok;
+  }
   for (uint32_t f = 0; f < ctx.frames; ++f) {
     const float g = gain_.next();
     if (in.count == 1) {

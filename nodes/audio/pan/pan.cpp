@@ -39,6 +39,18 @@ process_status pan_kernel::process(process_context& ctx) noexcept {
   const audio_bus& in = ctx.in[0];
   float* l = ctx.out[0].channels[0];
   float* r = ctx.out[0].channels[1];
+  if (in.count <= 2 && left_.settled() && right_.settled()) {  // steady gains: two plain loops
+    left_.snap();
+    right_.snap();
+    const float gl = left_.current(), gr = right_.current();
+    const float* il = in.channels[0];
+    const float* ir = in.count > 1 ? in.channels[1] : il;
+    for (uint32_t f = 0; f < ctx.frames; ++f)
+      l[f] = il[f] * gl;
+    for (uint32_t f = 0; f < ctx.frames; ++f)
+      r[f] = ir[f] * gr;
+    return process_status::ok;
+  }
   for (uint32_t f = 0; f < ctx.frames; ++f) {
     float sl = in.channels[0][f];
     float sr = in.count > 1 ? in.channels[1][f] : sl;
