@@ -42,10 +42,10 @@
 #include "actors/gateway/gateway.hpp"
 #include "actors/runtime.hpp"
 #include "actors/store/state_store.hpp"
+#include "bench/jack_server.hpp"
 #include "graph/loader.hpp"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "studiograph/v1/service.grpc.pb.h"
-#include "tests/integration/process.hpp"
 
 namespace {
 
@@ -82,33 +82,7 @@ private:
   fs::path path_;
 };
 
-/// A JACK dummy server of its own (like tests/integration's fixture), when jackd is installed.
-class jack_server {
-public:
-  jack_server(uint32_t block, bool realtime) {
-    if (!sg::test::have("jackd") || !sg::test::have("jack_lsp"))
-      return;
-    name_ = "sg-bench-" + std::to_string(getpid());
-    setenv("JACK_DEFAULT_SERVER", name_.c_str(), 1);
-    setenv("JACK_NO_AUDIO_RESERVATION", "1", 1);
-    proc_ = std::make_unique<sg::test::child>(
-      std::vector<std::string>{"nice", "-n", "-10", "jackd",
-                               realtime ? "--realtime" : "--no-realtime", "-n", name_, "-d",
-                               "dummy", "-r", "48000", "-p", std::to_string(block)},
-      "/tmp/" + name_ + "-jackd.log");
-    for (int i = 0; i < 100 && !up_; ++i) {
-      up_ = sg::test::run("jack_lsp -s " + name_ + " >/dev/null 2>&1").exit_code == 0;
-      if (!up_)
-        std::this_thread::sleep_for(100ms);
-    }
-  }
-  bool up() const { return up_; }
-
-private:
-  std::string name_;
-  std::unique_ptr<sg::test::child> proc_;
-  bool up_ = false;
-};
+using sg::bench::jack_server;
 
 v1::GraphSpec load(const std::string& yaml) {
   auto loaded = sg::load_graph_string(yaml, "state-bench.yaml");
