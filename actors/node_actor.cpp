@@ -313,6 +313,7 @@ v1::TriggerReply trigger(self_ptr self, const v1::TriggerRequest& req) {
   ke.set_note(req.note());
   ke.set_velocity(req.velocity());
   ke.set_delay_ms(req.delay_ms());
+  ke.set_frame(req.at_frame());
   self->send(st.binding.device, std::move(ke));
   reply.mutable_status()->set_code(code_ok);
   return reply;

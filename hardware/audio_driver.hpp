@@ -4,6 +4,7 @@
 /// per block. Backends: JACK, ALSA and PulseAudio through RtAudio, and `null`, a
 /// software-clocked device that keeps time with the wall clock (optionally recording to WAV).
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -46,7 +47,10 @@ open_result open_audio_driver(const v1::DeviceSpec& spec, render_engine& engine)
 
 /// thread: control. Renders `seconds` of audio as fast as possible into a WAV file
 /// (32-bit float) with the engine's device channel count; returns an error text or empty.
-std::string render_offline(render_engine& engine, uint32_t block, double seconds,
-                           const std::string& wav_path);
+/// `before_block(first_frame, frames)`, when given, runs before each block is rendered (to
+/// push the notes and triggers due in it).
+std::string render_offline(
+  render_engine& engine, uint32_t block, double seconds, const std::string& wav_path,
+  const std::function<void(uint64_t first_frame, uint32_t frames)>& before_block = {});
 
 } // namespace sg

@@ -181,8 +181,9 @@ std::unique_ptr<audio_driver> open_null(const v1::DeviceSpec& spec, render_engin
   return std::make_unique<null_driver>(spec, engine, std::move(tap));
 }
 
-std::string render_offline(render_engine& engine, uint32_t block, double seconds,
-                           const std::string& wav_path) {
+std::string render_offline(
+  render_engine& engine, uint32_t block, double seconds, const std::string& wav_path,
+  const std::function<void(uint64_t first_frame, uint32_t frames)>& before_block) {
   std::string error;
   const auto rate = static_cast<uint32_t>(engine.sample_rate());
   SNDFILE* f = open_wav(wav_path, engine.device_channels(), rate, error);
@@ -199,6 +200,7 @@ std::string render_offline(render_engine& engine, uint32_t block, double seconds
     channels.push_back(planar.data() + static_cast<size_t>(c) * block);
   auto remaining = static_cast<uint64_t>(seconds * rate + 0.5);
   uint32_t batched = 0;
+  uint64_t done = 0;
   auto flush = [&] {
     if (batched > 0 && sf_writef_float(f, interleaved.data(), batched) != batched)
       error = "write to '" + wav_path + "' failed: " + sf_strerror(f);
@@ -206,7 +208,10 @@ std::string render_offline(render_engine& engine, uint32_t block, double seconds
   };
   while (remaining > 0 && error.empty()) {
     const auto frames = static_cast<uint32_t>(remaining < block ? remaining : block);
+    if (before_block)
+      before_block(done, frames);
     engine.render(channels.data(), frames);
+    done += frames;
     for (uint32_t fr = 0; fr < frames; ++fr)
       for (uint32_t c = 0; c < nch; ++c)
         interleaved[static_cast<size_t>(batched + fr) * nch + c] = channels[c][fr];

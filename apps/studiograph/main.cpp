@@ -3,14 +3,18 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 
 #include "actors/gateway/gateway.hpp"
 #include "actors/runtime.hpp"
+#include "apps/studiograph/score_player.hpp"
 #include "graph/loader.hpp"
 #include "graph/params.hpp"
+#include "graph/score.hpp"
 #include "hardware/audio_driver.hpp"
 #include "hardware/domain.hpp"
 
@@ -74,6 +78,22 @@ bool load(const std::string& path, v1::GraphSpec& spec) {
   return true;
 }
 
+/// The score at `path` for `spec` (empty path: no score); false after printing its errors.
+bool load_score(const std::string& path, const v1::GraphSpec& spec,
+                std::vector<score_event>& events) {
+  if (path.empty())
+    return true;
+  auto result = load_score_file(path, spec);
+  for (const auto& d : result.errors)
+    std::cerr << format_diagnostic(d) << '\n';
+  if (!result.ok()) {
+    std::cerr << path << ": " << result.errors.size() << " error(s); nothing was started\n";
+    return false;
+  }
+  events = std::move(result.events);
+  return true;
+}
+
 int cmd_validate(const std::string& path) {
   v1::GraphSpec spec;
   if (!load(path, spec))
@@ -128,9 +148,12 @@ std::string status_line(runtime& rt, double elapsed) {
 }
 
 int cmd_run(const std::string& path, const std::string& listen, double duration,
-            const std::string& state) {
+            const std::string& state, const std::string& score_path) {
   v1::GraphSpec spec;
   if (!load(path, spec))
+    return invalid_graph;
+  std::vector<score_event> score;
+  if (!load_score(score_path, spec, score))
     return invalid_graph;
   runtime_options opts;
   opts.state_path = state;
@@ -147,6 +170,14 @@ int cmd_run(const std::string& path, const std::string& listen, double duration,
     return gateway_failed;
   }
   gw.set_serving(true);
+  std::optional<score_player> player;
+  if (!score.empty()) {
+    std::map<std::string, double> rates;
+    for (const auto& d : split_domains(spec, node_registry::builtin()))
+      for (const auto& n : d.nodes)
+        rates[n.id()] = d.device.sample_rate();
+    player.emplace(rt, std::move(score), std::move(rates));
+  }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGHUP, on_hangup);
@@ -185,9 +216,13 @@ int cmd_run(const std::string& path, const std::string& listen, double duration,
   return ok;
 }
 
-int cmd_render(const std::string& path, double seconds, const std::string& out, uint32_t block) {
+int cmd_render(const std::string& path, double seconds, const std::string& out, uint32_t block,
+               const std::string& score_path) {
   v1::GraphSpec spec;
   if (!load(path, spec))
+    return invalid_graph;
+  std::vector<score_event> score;
+  if (!load_score(score_path, spec, score))
     return invalid_graph;
   auto domains = split_domains(spec, node_registry::builtin());
   if (domains.empty()) {
@@ -205,10 +240,40 @@ int cmd_render(const std::string& path, double seconds, const std::string& out, 
     std::cerr << "studiograph: " << error << '\n';
     return start_failed;
   }
+  // Score events by frame, for the nodes of this domain (slot = position in the domain).
+  std::vector<timed_event> timed;
+  for (const auto& ev : score) {
+    int slot = -1;
+    for (size_t i = 0; i < d.nodes.size(); ++i)
+      if (d.nodes[i].id() == ev.node)
+        slot = static_cast<int>(i);
+    if (slot < 0) {
+      std::cerr << "studiograph: " << score_path << ": node '" << ev.node
+                << "' is not on device " << d.device.name() << ", the one rendered\n";
+      return invalid_graph;
+    }
+    timed_event e;
+    e.slot = static_cast<uint32_t>(slot);
+    e.frame = score_frame(ev.at, format.sample_rate);
+    e.ev.kind = ev.kind;
+    e.ev.note = ev.note;
+    e.ev.velocity = ev.velocity;
+    timed.push_back(e);
+  }
   render_engine engine(d.device.channels(), format.sample_rate);
+  const uint32_t gen = plan->generation();
   engine.submit_plan(std::move(plan));
+  size_t next_event = 0;
+  auto push_due = [&](uint64_t first, uint32_t frames) {
+    // Only the events due in this block: the engine holds a bounded number of future ones.
+    while (next_event < timed.size() && timed[next_event].frame < first + frames) {
+      timed_event e = timed[next_event++];
+      e.gen = gen;
+      engine.push_event(e);
+    }
+  };
   const auto t0 = std::chrono::steady_clock::now();
-  error = render_offline(engine, block, seconds, out);
+  error = render_offline(engine, block, seconds, out, push_due);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!error.empty()) {
     std::cerr << "studiograph: " << error << '\n';
@@ -253,13 +318,16 @@ int main(int argc, char** argv) {
   render->add_option("--seconds", seconds, "Length of audio to render")->capture_default_str();
   render->add_option("--out", out, "Output WAV file")->required();
   render->add_option("--block", block, "Block size in frames (default: the device's)");
+  std::string score;
+  render->add_option("--score", score, "Notes and triggers to play (YAML, see GRAPH_FORMAT.md)");
+  run->add_option("--score", score, "Notes and triggers to play (YAML, see GRAPH_FORMAT.md)");
 
   CLI11_PARSE(app, argc, argv);
   if (run->parsed())
-    return cmd_run(path, listen, duration, state);
+    return cmd_run(path, listen, duration, state, score);
   if (validate->parsed())
     return cmd_validate(path);
   if (render->parsed())
-    return cmd_render(path, seconds, out, block);
+    return cmd_render(path, seconds, out, block, score);
   return cmd_nodes();
 }

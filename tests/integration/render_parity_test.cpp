@@ -128,6 +128,41 @@ edges:
 )";
 }
 
+/// A synth and a sample in trigger mode, played only by a score: silent without its events.
+std::string score_graph(const fs::path& wav, const fs::path& hit) {
+  return R"(version: 1
+name: parity-score
+devices:
+  main: { kind: audio, backend: null, sample_rate: 48000, block: 128, channels: 2, path: )" +
+         wav.string() + R"( }
+nodes:
+  - { id: keys, type: audio.synth, params: { voices: 3, waveform: saw, release: 80 } }
+  - { id: hit, type: audio.player, params: { file: ")" + hit.string() + R"(", mode: trigger } }
+  - { id: mix, type: audio.mixer, params: { inputs: 2 } }
+  - { id: out, type: audio.output, device: main }
+edges:
+  - keys.out -> mix.in1
+  - hit.out -> mix.in2
+  - mix.out -> out.in
+)";
+}
+
+/// Notes (a chord that steals a voice, velocities, offsets inside blocks) and triggers, all
+/// after the first 0.3 s (the run's score player sends each 0.25 s ahead).
+constexpr const char* parity_score = R"(version: 1
+events:
+  - { at: 0.3100, node: keys, kind: note_on, note: 60, velocity: 0.9 }
+  - { at: 0.3513, node: keys, kind: note_on, note: 64, velocity: 0.5 }
+  - { at: 0.4002, node: hit, kind: trigger }
+  - { at: 0.4321, node: keys, kind: note_on, note: 67 }
+  - { at: 0.5007, node: keys, kind: note_on, note: 71, velocity: 0.7 }
+  - { at: 0.6200, node: keys, kind: note_off, note: 64 }
+  - { at: 0.6999, node: hit, kind: trigger, velocity: 0.5 }
+  - { at: 0.7500, node: keys, kind: note_off, note: 60 }
+  - { at: 0.8001, node: hit, kind: stop }
+  - { at: 0.9000, node: keys, kind: note_off, note: 71 }
+)";
+
 /// How two renders of the same graph differ over the compared frames.
 struct comparison {
   size_t differing = 0;      // samples not bit-identical
@@ -169,17 +204,23 @@ protected:
 
   /// Runs `yaml` in real time for two seconds and renders it offline for one; both WAVs must
   /// hold the same first second, bit for bit.
-  void expect_parity(const std::string& yaml) {
+  void expect_parity(const std::string& yaml, const std::string& score = {}) {
     const fs::path graph = dir_ / "graph.yaml";
     std::ofstream(graph) << yaml;
+    std::string score_arg;
+    if (!score.empty()) {
+      std::ofstream(dir_ / "score.yaml") << score;
+      score_arg = " --score " + (dir_ / "score.yaml").string();
+    }
     const std::string bin = STUDIOGRAPH_PATH;
     // Port 0: the gateway takes any free port; nothing talks to it here.
-    auto live = sg::test::run(bin + " run " + graph.string() +
+    auto live = sg::test::run(bin + " run " + graph.string() + score_arg +
                               " --listen 127.0.0.1:0 --duration 2 --state none > " +
                               (dir_ / "run.log").string() + " 2>&1");
     ASSERT_EQ(live.exit_code, 0) << "studiograph run failed; see " << dir_ / "run.log";
-    auto offline = sg::test::run(bin + " render " + graph.string() + " --seconds 1 --out " +
-                                 (dir_ / "render.wav").string() + " --block 128 2>&1");
+    auto offline = sg::test::run(bin + " render " + graph.string() + score_arg +
+                                 " --seconds 1 --out " + (dir_ / "render.wav").string() +
+                                 " --block 128 2>&1");
     ASSERT_EQ(offline.exit_code, 0) << offline.output;
 
     const sound run_wav = read_sound(dir_ / "run.wav");
@@ -211,6 +252,13 @@ TEST_F(render_parity, processor_chain_with_seeded_noise) {
 TEST_F(render_parity, looping_resampled_player_and_idle_synth) {
   ASSERT_NO_FATAL_FAILURE(write_loop_file(dir_ / "loop.wav"));
   expect_parity(player_graph(dir_ / "run.wav", dir_ / "loop.wav"));
+}
+
+TEST_F(render_parity, synth_notes_and_sample_triggers_from_a_score) {
+  // Notes and triggers reach the kernels at the same frames live (through the node actors and
+  // the device's event queue, scheduled on its clock) as offline: the same samples.
+  ASSERT_NO_FATAL_FAILURE(write_loop_file(dir_ / "hit.wav"));
+  expect_parity(score_graph(dir_ / "run.wav", dir_ / "hit.wav"), parity_score);
 }
 
 } // namespace
