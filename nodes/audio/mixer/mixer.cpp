@@ -28,6 +28,18 @@ process_status mixer_kernel::process(process_context& ctx) noexcept {
   for (uint32_t i = 0; i < ctx.n_in; ++i) {
     const audio_bus& in = ctx.in[i];
     smoothed_gain* g = i < per_input_levels ? &input_gain_[i] : nullptr;
+    if (!g || g->settled()) {  // a steady level: one plain loop per channel
+      if (g)
+        g->snap();
+      const float gain = g ? g->current() : 1.0f;
+      for (uint32_t c = 0; c < out.count; ++c) {
+        const float* src = in.channels[in.count == 1 ? 0 : c % in.count];
+        float* dst = out.channels[c];
+        for (uint32_t f = 0; f < ctx.frames; ++f)
+          dst[f] += src[f] * gain;
+      }
+      continue;
+    }
     for (uint32_t f = 0; f < ctx.frames; ++f) {
       const float gain = g ? g->next() : 1.0f;
       for (uint32_t c = 0; c < out.count; ++c) {
@@ -35,6 +47,14 @@ process_status mixer_kernel::process(process_context& ctx) noexcept {
         out.channels[c][f] += src[f] * gain;
       }
     }
+  }
+  if (master_.settled()) {
+    master_.snap();
+    const float gain = master_.current();
+    for (uint32_t c = 0; c < out.count; ++c)
+      for (uint32_t f = 0; f < ctx.frames; ++f)
+        out.channels[c][f] *= gain;
+    return process_status::ok;
   }
   for (uint32_t f = 0; f < ctx.frames; ++f) {
     const float gain = master_.next();
