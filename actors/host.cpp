@@ -5,12 +5,18 @@
 #include <set>
 #include <variant>
 
+#include <google/protobuf/util/message_differencer.h>
+
+#include "actors/controllers/controller.hpp"
 #include "actors/state/layers.hpp"
 #include "actors/store/state_store.hpp"
 #include "actors/store/writer.hpp"
 #include "graph/params.hpp"
 #include "hardware/audio_device_actor.hpp"
 #include "hardware/domain.hpp"
+#include "hardware/midi_device_actor.hpp"
+#include "hardware/video_device_actor.hpp"
+#include "nodes/control/control.hpp"
 
 namespace sg {
 
@@ -43,9 +49,15 @@ struct host_state {
   std::map<std::string, node_entry> nodes;
   std::vector<device_actor> devices;
   std::vector<audio_domain> domains;
+  /// Video domains of the devices after the audio ones in `devices`; `next_video` is what the
+  /// next open_domains spawns.
+  std::vector<video_domain> video_domains, next_video;
   /// A graph apply or preset load is in progress (the loading guard is up).
   bool busy = false;
   std::deque<held_intent> held;
+  /// Controller actors of control.* nodes by node id, with the spec they started from
+  /// (type and structural values: a change there restarts them).
+  std::map<std::string, std::pair<std::string, caf::actor>> controllers;
   static inline const char* name = "host";
 };
 
@@ -141,6 +153,24 @@ caf::typed_response_promise<v1::SetParamReply> route_intent(self_ptr self,
   } else {
     st.held.push_back({req, rp});
   }
+  return rp;
+}
+
+/// A request a node answers at once (never held): NOT_FOUND for an unknown node, UNAVAILABLE
+/// for one a running graph apply may still add.
+template <class Reply, class Request>
+caf::typed_response_promise<Reply> route_now(self_ptr self, const Request& req) {
+  auto rp = self->make_response_promise<Reply>();
+  auto it = self->state.nodes.find(req.node());
+  if (it != self->state.nodes.end())
+    rp.delegate(it->second.handle, req);
+  else if (self->state.busy)
+    rp.deliver(failure<Reply>(code_unavailable,
+                              "node: '" + req.node() +
+                                "' is not there yet (a graph apply is in progress)",
+                              "node"));
+  else
+    rp.deliver(failure<Reply>(code_not_found, "node: no node '" + req.node() + "'", "node"));
   return rp;
 }
 
@@ -289,12 +319,17 @@ std::vector<std::string> carry_layers(const v1::NodeState& before, v1::NodeState
 /// True when the audio side of two graphs is the same (devices, edges, node ids, types,
 /// devices and structural parameters): then only parameter values changed and the running
 /// devices are kept.
+/// Field by field: serialised bytes would differ for equal `options` maps (map order).
+bool same_device(const v1::DeviceSpec& a, const v1::DeviceSpec& b) {
+  return google::protobuf::util::MessageDifferencer::Equals(a, b);
+}
+
 bool same_audio_structure(const v1::GraphSpec& a, const v1::GraphSpec& b) {
   if (a.devices_size() != b.devices_size() || a.edges_size() != b.edges_size() ||
       a.nodes_size() != b.nodes_size())
     return false;
   for (int i = 0; i < a.devices_size(); ++i)
-    if (a.devices(i).SerializeAsString() != b.devices(i).SerializeAsString())
+    if (!same_device(a.devices(i), b.devices(i)))
       return false;
   for (int i = 0; i < a.edges_size(); ++i)
     if (a.edges(i).SerializeAsString() != b.edges(i).SerializeAsString())
@@ -387,6 +422,7 @@ void stop_devices(self_ptr self) {
     self->send_exit(d, caf::exit_reason::user_shutdown);
   self->state.devices.clear();
   self->state.domains.clear();
+  self->state.video_domains.clear();
 }
 
 /// Spawns one device actor per domain and opens them in turn; `done` gets an error status or
@@ -398,6 +434,10 @@ void open_domains(self_ptr self, std::shared_ptr<std::vector<audio_domain>> doma
     for (const auto& d : *domains)
       st.devices.push_back(spawn_audio_device(self->system(), d, st.hub));
     st.domains = *domains;
+    for (const auto& v : st.next_video)
+      st.devices.push_back(
+        caf::actor_cast<device_actor>(spawn_video_device(self->system(), v, st.hub)));
+    st.video_domains = st.next_video;
   }
   if (i == st.devices.size()) {
     done(std::nullopt);
@@ -425,10 +465,60 @@ std::map<std::string, kernel_binding> bindings_of(const host_state& st) {
   for (size_t d = 0; d < st.domains.size(); ++d)
     for (size_t i = 0; i < st.domains[d].nodes.size(); ++i)
       out[st.domains[d].nodes[i].id()] = {st.devices[d], static_cast<uint32_t>(i)};
+  for (size_t v = 0; v < st.video_domains.size(); ++v)
+    for (size_t i = 0; i < st.video_domains[v].nodes.size(); ++i)
+      out[st.video_domains[v].nodes[i].id()] = {st.devices[st.domains.size() + v],
+                                                static_cast<uint32_t>(i)};
   return out;
 }
 
 /// The devices run the new graph: swap the node side over. Nothing here can fail.
+/// What restarts a controller: its type and structural (string) values.
+std::string controller_key(const v1::NodeSpec& spec) {
+  std::string key = spec.type();
+  for (const auto& [name, value] : std::map(spec.params().begin(), spec.params().end()))
+    if (value.has_string_value())
+      key += "\n" + name + "=" + value.string_value();
+  return key;
+}
+
+/// Starts, keeps, restarts or stops the controllers so there is one per control.* node of the
+/// running graph. They follow their own live parameters through the hub.
+void sync_controllers(self_ptr self) {
+  auto& st = self->state;
+  std::map<std::string, std::pair<std::string, caf::actor>> next;
+  for (const auto& spec : st.graph.nodes()) {
+    if (!is_controller_type(spec.type()))
+      continue;
+    const std::string key = controller_key(spec);
+    auto it = st.controllers.find(spec.id());
+    if (it != st.controllers.end() && it->second.first == key) {
+      next[spec.id()] = std::move(it->second);
+      st.controllers.erase(it);
+      continue;
+    }
+    next[spec.id()] = {key, spawn_controller(self->system(), spec,
+                                             controller_deps{caf::actor_cast<host_actor>(self),
+                                                             st.hub})};
+  }
+  // MIDI devices live with the controllers: nothing in an audio domain depends on them.
+  for (const auto& d : st.graph.devices()) {
+    if (d.kind() != "midi")
+      continue;
+    const std::string id = "device:" + d.name(), key = d.SerializeAsString();
+    auto it = st.controllers.find(id);
+    if (it != st.controllers.end() && it->second.first == key) {
+      next[id] = std::move(it->second);
+      st.controllers.erase(it);
+      continue;
+    }
+    next[id] = {key, spawn_midi_device(self->system(), d, st.hub)};
+  }
+  for (auto& [id, c] : st.controllers)
+    self->send_exit(c.second, caf::exit_reason::user_shutdown);
+  st.controllers = std::move(next);
+}
+
 void commit_plan(self_ptr self, apply_plan& plan) {
   auto& st = self->state;
   const auto bindings = bindings_of(st);
@@ -471,6 +561,7 @@ void commit_plan(self_ptr self, apply_plan& plan) {
   ++st.graph_rev;
   // Subscribers reseed from the rebuilt state before any held intent is applied on top.
   self->send(st.hub, std::move(snap));
+  sync_controllers(self);
 }
 
 v1::GraphApplied applied_summary(const host_state& st, const apply_plan& plan) {
@@ -498,7 +589,7 @@ bool same_devices(const v1::GraphSpec& a, const v1::GraphSpec& b) {
   if (a.devices_size() != b.devices_size())
     return false;
   for (int i = 0; i < a.devices_size(); ++i)
-    if (a.devices(i).SerializeAsString() != b.devices(i).SerializeAsString())
+    if (!same_device(a.devices(i), b.devices(i)))
       return false;
   return true;
 }
@@ -588,8 +679,20 @@ void switch_devices(self_ptr self, std::shared_ptr<apply_plan> plan,
   }
   auto domains = std::make_shared<std::vector<audio_domain>>(
     split_domains(effective_graph(*plan), node_registry::builtin()));
+  // Video pipelines are built (not played) first: a graph they cannot run fails the apply
+  // before any running device is touched.
+  auto video = split_video_domains(effective_graph(*plan), node_registry::builtin());
+  for (const auto& v : video)
+    if (auto error = check_video_domain(v); !error.empty()) {
+      finish_apply(self, held_nodes, rp,
+                   failure<v1::ApplyGraphReply>(code_invalid_argument, error, "graph"));
+      return;
+    }
+  const bool has_video = !video.empty() || !st.video_domains.empty();
+  auto previous_video = st.video_domains;
+  st.next_video = std::move(video);
   if (same_devices(st.graph, plan->graph) && domains->size() == st.devices.size() &&
-      !st.devices.empty()) {
+      !st.devices.empty() && !has_video) {
     swap_domains(self, domains, [self, plan, held_nodes, rp, complete](std::optional<v1::Status> error) {
       if (!error) {
         complete();
@@ -604,17 +707,19 @@ void switch_devices(self_ptr self, std::shared_ptr<apply_plan> plan,
   auto previous = std::make_shared<std::vector<audio_domain>>(st.domains);
   stop_devices(self);
   open_domains(self, domains, 0,
-               [self, plan, previous, held_nodes, rp, complete](std::optional<v1::Status> error) {
+               [self, plan, previous, previous_video, held_nodes, rp,
+                complete](std::optional<v1::Status> error) {
                  if (!error) {
                    complete();
                    return;
                  }
                  v1::ApplyGraphReply reply;
                  *reply.mutable_status() = *error;
-                 if (previous->empty()) {
+                 if (previous->empty() && previous_video.empty()) {
                    finish_apply(self, held_nodes, rp, std::move(reply));
                    return;
                  }
+                 self->state.next_video = previous_video;
                  open_domains(self, previous, 0,
                               [self, plan, held_nodes, rp, reply](std::optional<v1::Status>) {
                                 rebind_unchanged(self, *plan);
@@ -918,6 +1023,9 @@ void collect_device_status(self_ptr self, size_t i, v1::StatusReply reply,
 }
 
 void stop_all(self_ptr self) {
+  for (auto& [id, c] : self->state.controllers)
+    self->send_exit(c.second, caf::exit_reason::user_shutdown);
+  self->state.controllers.clear();
   for (auto& [id, e] : self->state.nodes) {
     self->demonitor(e.handle.address());
     self->send_exit(e.handle, caf::exit_reason::user_shutdown);
@@ -983,6 +1091,10 @@ host_actor spawn_host(caf::actor_system& sys, hub_actor hub, host_options option
       },
       [self](const v1::SetParamRequest& req) { return route_intent(self, req); },
       [self](const v1::SettleRequest& req) { return route_intent(self, req); },
+      [self](const v1::SetParamsRequest& req) {
+        return route_now<v1::SetParamsReply>(self, req);
+      },
+      [self](const v1::BypassRequest& req) { return route_now<v1::BypassReply>(self, req); },
       [self](const v1::TriggerRequest& req) {
         auto rp = self->make_response_promise<v1::TriggerReply>();
         auto it = self->state.nodes.find(req.node());

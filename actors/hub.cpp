@@ -74,6 +74,15 @@ void update_mirror(hub_state& st, const v1::Event& ev) {
       *st.mirror.add_devices() = ev.device_status();
       return;
     }
+    case v1::Event::kBypassed: {
+      auto it = st.node_index.find(ev.bypassed().node());
+      if (it != st.node_index.end()) {
+        auto& node = *st.mirror.mutable_nodes(it->second);
+        node.set_bypassed(ev.bypassed().bypassed());
+        node.set_node_rev(ev.bypassed().node_rev());
+      }
+      return;
+    }
     case v1::Event::kGraphApplied:
       st.mirror.set_graph_name(ev.graph_applied().name());
       st.mirror.set_graph_rev(ev.graph_applied().graph_rev());
@@ -108,6 +117,11 @@ v1::EventKind kind_of(const v1::Event& ev) {
     case v1::Event::kSnapshot: return v1::EVENT_KIND_SNAPSHOT;
     case v1::Event::kPresetLoaded: return v1::EVENT_KIND_PRESET_LOADED;
     case v1::Event::kDurable: return v1::EVENT_KIND_DURABLE;
+    case v1::Event::kBypassed: return v1::EVENT_KIND_BYPASS;
+    case v1::Event::kMidi: return v1::EVENT_KIND_MIDI;
+    case v1::Event::kVideoLayout: return v1::EVENT_KIND_VIDEO_LAYOUT;
+    case v1::Event::kVideoBus: return v1::EVENT_KIND_VIDEO_BUS;
+    case v1::Event::kVideoFrame: return v1::EVENT_KIND_VIDEO_FRAME;
     default: return v1::EVENT_KIND_UNSPECIFIED;
   }
 }
@@ -134,6 +148,13 @@ hub_actor spawn_hub(caf::actor_system& sys) {
           for (const auto& known : self->state.mirror.devices())
             if (known.device() == d.device())
               d = known;
+        // Node actors keep their bypass across an apply; the host's rebuilt state has none.
+        for (auto& n : *snap.mutable_nodes()) {
+          auto known = self->state.node_index.find(n.id());
+          if (known != self->state.node_index.end() &&
+              self->state.mirror.nodes(known->second).bypassed())
+            n.set_bypassed(true);
+        }
         self->state.node_index.clear();
         for (int i = 0; i < snap.nodes_size(); ++i)
           self->state.node_index[snap.nodes(i).id()] = i;

@@ -1,10 +1,12 @@
 #include "actors/node_actor.hpp"
 
 #include <deque>
+#include <optional>
 #include <variant>
 
 #include "actors/state/layers.hpp"
 #include "graph/params.hpp"
+#include "nodes/core/render_plan.hpp"
 
 namespace sg {
 
@@ -133,9 +135,10 @@ void forget_timer(node_state& st, int index, const std::string& source) {
 }
 
 /// The overlay of `source` on parameter `index` becomes a session-only committed value: two
-/// changes, the overlay cleared, then the committed value set. Returns the second.
+/// changes, the overlay cleared, then the committed value set. Returns the second. With
+/// `discard` only the first: the value returns to committed ?? base.
 v1::ParamChanged settle_overlay(self_ptr self, int index, const std::string& source,
-                                const v1::Origin& origin) {
+                                const v1::Origin& origin, bool discard = false) {
   auto& st = self->state;
   const v1::OverlayValue* ov = find_overlay(st.node.params(index), source);
   v1::Value value = ov->value();
@@ -146,7 +149,9 @@ v1::ParamChanged settle_overlay(self_ptr self, int index, const std::string& sou
   clear.set_cleared(true);
   clear.set_reason(v1::CHANGE_REASON_SETTLE);
   *clear.mutable_origin() = origin;
-  commit_change(self, index, std::move(clear));
+  auto cleared = commit_change(self, index, std::move(clear));
+  if (discard)
+    return cleared;
   v1::ParamChanged commit;
   commit.set_layer(v1::LAYER_COMMITTED);
   *commit.mutable_value() = std::move(value);
@@ -158,8 +163,8 @@ v1::ParamChanged settle_overlay(self_ptr self, int index, const std::string& sou
 
 // -- intents ----------------------------------------------------------------------------------
 
-v1::SetParamReply apply_set(self_ptr self, const v1::SetParamRequest& req) {
-  auto& st = self->state;
+/// Why `req` cannot be applied, or nullopt when it can; checks without changing anything.
+std::optional<v1::SetParamReply> check_set(const node_state& st, const v1::SetParamRequest& req) {
   const int index = st.info->param_index(req.param());
   if (index < 0)
     return reject(code_invalid_argument,
@@ -185,6 +190,16 @@ v1::SetParamReply apply_set(self_ptr self, const v1::SetParamRequest& req) {
   if (req.persist() && !st.store)
     return reject(code_failed_precondition,
                   "persist: persistence is disabled for this graph (--state none)", "persist");
+  return std::nullopt;
+}
+
+v1::SetParamReply apply_set(self_ptr self, const v1::SetParamRequest& req) {
+  auto& st = self->state;
+  if (auto refused = check_set(st, req))
+    return std::move(*refused);
+  const int index = st.info->param_index(req.param());
+  const auto& p = st.info->params[index];
+  const bool overlay = !req.overlay_source().empty();
   v1::ParamChanged change;
   // Normalise (an int sent for a double parameter is stored as a double).
   *change.mutable_value() = to_value(p, to_number(p, req.value()), req.value().string_value());
@@ -238,8 +253,96 @@ v1::SetParamReply apply_settle(self_ptr self, const v1::SettleRequest& req) {
   }
   v1::ParamChanged last;
   for (int index : targets)
-    last = settle_overlay(self, index, req.source(), req.origin());
+    last = settle_overlay(self, index, req.source(), req.origin(), req.discard());
   return accepted(last);
+}
+
+template <class Reply>
+Reply refuse(status_code code, std::string message, std::string field) {
+  Reply reply;
+  *reply.mutable_status() = make_status(code, std::move(message), std::move(field));
+  return reply;
+}
+
+/// Several parameters at once: every entry is checked before any is applied, then all are
+/// applied in this one message (consecutive node revisions, nothing in between). Refused
+/// while loading instead of held: a batch is not split across a load.
+v1::SetParamsReply apply_set_params(self_ptr self, const v1::SetParamsRequest& req) {
+  auto& st = self->state;
+  if (st.loading)
+    return refuse<v1::SetParamsReply>(code_unavailable,
+                                      "node: '" + st.node.id() +
+                                        "' is loading (graph apply or preset); retry shortly",
+                                      "node");
+  if (req.params().empty())
+    return refuse<v1::SetParamsReply>(code_invalid_argument, "params: no parameters given",
+                                      "params");
+  std::vector<v1::SetParamRequest> intents;
+  for (int i = 0; i < req.params_size(); ++i) {
+    const std::string at = "params[" + std::to_string(i) + "]";
+    v1::SetParamRequest one;
+    one.set_node(req.node());
+    one.set_param(req.params(i).param());
+    *one.mutable_value() = req.params(i).value();
+    *one.mutable_origin() = req.origin();
+    one.set_persist(req.persist());
+    one.set_overlay_source(req.overlay_source());
+    one.set_settle_ms(req.settle_ms());
+    for (const auto& earlier : intents)
+      if (earlier.param() == one.param())
+        return refuse<v1::SetParamsReply>(code_invalid_argument,
+                                          at + ".param: '" + one.param() + "' is given twice",
+                                          at + ".param");
+    if (auto refused = check_set(st, one)) {
+      const auto& status = refused->status();
+      return refuse<v1::SetParamsReply>(static_cast<status_code>(status.code()),
+                                        at + "." + status.message(), at + "." + status.field());
+    }
+    intents.push_back(std::move(one));
+  }
+  v1::SetParamsReply reply;
+  reply.mutable_status()->set_code(code_ok);
+  for (const auto& one : intents)
+    *reply.add_applied() = apply_set(self, one).applied();
+  return reply;
+}
+
+/// Switches the kernel's bypass; the same state again is a no-op reported as applied.
+v1::BypassReply apply_bypass(self_ptr self, const v1::BypassRequest& req) {
+  auto& st = self->state;
+  if (st.loading)
+    return refuse<v1::BypassReply>(code_unavailable,
+                                   "node: '" + st.node.id() +
+                                     "' is loading (graph apply or preset); retry shortly",
+                                   "node");
+  if (!st.binding.device)
+    return refuse<v1::BypassReply>(code_failed_precondition,
+                                   "node: '" + st.node.id() + "' (" + st.info->type +
+                                     ") has no running kernel to bypass",
+                                   "node");
+  v1::BypassReply reply;
+  reply.mutable_status()->set_code(code_ok);
+  auto& applied = *reply.mutable_applied();
+  applied.set_node(st.node.id());
+  applied.set_bypassed(req.bypass());
+  *applied.mutable_origin() = req.origin();
+  if (st.node.bypassed() == req.bypass()) {
+    applied.set_node_rev(st.node.node_rev());
+    return reply;
+  }
+  st.node.set_bypassed(req.bypass());
+  st.node.set_node_rev(st.node.node_rev() + 1);
+  applied.set_node_rev(st.node.node_rev());
+  v1::KernelParam kp;
+  kp.set_slot(st.binding.slot);
+  kp.set_index(bypass_param_index);
+  kp.set_value(req.bypass() ? 1 : 0);
+  self->send(st.binding.device, std::move(kp));
+  v1::Event ev;
+  ev.set_node_id(st.node.id());
+  *ev.mutable_bypassed() = applied;
+  self->send(st.hub, std::move(ev));
+  return reply;
 }
 
 void settle_expired(self_ptr self);
@@ -314,6 +417,7 @@ v1::TriggerReply trigger(self_ptr self, const v1::TriggerRequest& req) {
   ke.set_velocity(req.velocity());
   ke.set_delay_ms(req.delay_ms());
   ke.set_frame(req.at_frame());
+  ke.set_time_ns(req.time_ns());
   self->send(st.binding.device, std::move(ke));
   reply.mutable_status()->set_code(code_ok);
   return reply;
@@ -368,9 +472,19 @@ void rebind(self_ptr self, caf::actor device, uint32_t slot, v1::NodeState next)
   std::erase_if(st.timers, [&](const overlay_timer& t) {
     return t.param >= next.params_size() || !find_overlay(next.params(t.param), t.source);
   });
+  // Bypass is session state of the node, not of a graph file: it survives the apply.
+  const bool bypassed = st.node.bypassed();
   st.node = std::move(next);
+  st.node.set_bypassed(bypassed);
   for (int i = 0; i < st.node.params_size(); ++i)
     push_kernel(self, i);
+  if (bypassed && st.binding.device) {
+    v1::KernelParam kp;
+    kp.set_slot(st.binding.slot);
+    kp.set_index(bypass_param_index);
+    kp.set_value(1);
+    self->send(st.binding.device, std::move(kp));
+  }
   schedule_sweep(self);
 }
 
@@ -440,6 +554,8 @@ node_actor spawn_node(caf::actor_system& sys, const node_info& info, v1::NodeSta
       [self](const v1::SetParamRequest& req) { return take_intent(self, req, apply_set); },
       [self](const v1::SettleRequest& req) { return take_intent(self, req, apply_settle); },
       [self](const v1::TriggerRequest& req) { return trigger(self, req); },
+      [self](const v1::SetParamsRequest& req) { return apply_set_params(self, req); },
+      [self](const v1::BypassRequest& req) { return apply_bypass(self, req); },
       [self](const v1::GetNodeRequest&) {
         v1::GetNodeReply reply;
         reply.mutable_status()->set_code(code_ok);

@@ -38,9 +38,17 @@ using device_actor = caf::typed_actor<
   caf::reacts_to<caf::tick_atom>,
   caf::replies_to<v1::StatusRequest>::with<v1::DeviceStatus>>;
 
+/// A video device actor (hardware/video_device_actor.hpp): the device protocol plus
+/// - v1::Event: from the hub, ParamChanged echoes of its nodes (string values, and the origin
+///   a compositor's VideoLayout is stamped with); from anyone, a `video_frame` for the
+///   video.framesrc node named by `node_id`
+using video_device_actor = device_actor::extend<caf::reacts_to<v1::Event>>;
+
 /// A node authority: the only writer of its parameters (actors/node_actor.hpp).
 /// - SetParamRequest / SettleRequest -> SetParamReply: intents (queued while loading)
 /// - TriggerRequest -> TriggerReply: a note or trigger for the node's kernel
+/// - SetParamsRequest -> SetParamsReply: several intents, all or none (refused while loading)
+/// - BypassRequest -> BypassReply: switch the kernel's bypass (refused while loading)
 /// - GetNodeRequest -> GetNodeReply: every layer of every parameter
 /// - (begin_load_atom) -> NodeState: hold intents from now on; the state to build on
 /// - (end_load_atom): apply the held intents in order
@@ -52,6 +60,8 @@ using node_actor = caf::typed_actor<
   caf::replies_to<v1::SetParamRequest>::with<v1::SetParamReply>,
   caf::replies_to<v1::SettleRequest>::with<v1::SetParamReply>,
   caf::replies_to<v1::TriggerRequest>::with<v1::TriggerReply>,
+  caf::replies_to<v1::SetParamsRequest>::with<v1::SetParamsReply>,
+  caf::replies_to<v1::BypassRequest>::with<v1::BypassReply>,
   caf::replies_to<v1::GetNodeRequest>::with<v1::GetNodeReply>,
   caf::replies_to<sg::begin_load_atom>::with<v1::NodeState>,
   caf::reacts_to<sg::end_load_atom>,
@@ -90,6 +100,8 @@ using host_actor = caf::typed_actor<
   caf::replies_to<v1::SetParamRequest>::with<v1::SetParamReply>,
   caf::replies_to<v1::SettleRequest>::with<v1::SetParamReply>,
   caf::replies_to<v1::TriggerRequest>::with<v1::TriggerReply>,
+  caf::replies_to<v1::SetParamsRequest>::with<v1::SetParamsReply>,
+  caf::replies_to<v1::BypassRequest>::with<v1::BypassReply>,
   caf::replies_to<v1::GetGraphRequest>::with<v1::GetGraphReply>,
   caf::replies_to<v1::StatusRequest>::with<v1::StatusReply>,
   caf::replies_to<v1::SavePresetRequest>::with<v1::SavePresetReply>,

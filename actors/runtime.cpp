@@ -109,14 +109,40 @@ struct runtime::impl {
     host = spawn_host(sys, hub, std::move(ho));
   }
 
+  /// A scoped actor for one blocking request, taken from a pool: making one per request
+  /// costs about as much as the request itself (measured by bench_gateway latency).
+  std::unique_ptr<caf::scoped_actor> take_requester() {
+    {
+      std::lock_guard<std::mutex> lock(pool_mtx);
+      if (!pool.empty()) {
+        auto self = std::move(pool.back());
+        pool.pop_back();
+        return self;
+      }
+    }
+    return std::make_unique<caf::scoped_actor>(sys);
+  }
+
+  /// Back to the pool after a request that was answered (one that timed out may still get
+  /// its late reply, so its actor is dropped instead).
+  void give_back(std::unique_ptr<caf::scoped_actor> self) {
+    std::lock_guard<std::mutex> lock(pool_mtx);
+    if (!pool_closed && pool.size() < 64)
+      pool.push_back(std::move(self));
+  }
+
   /// One blocking request; a transport error becomes `on_error(message)`.
   template <class Reply, class Handle, class Request, class OnError>
   Reply call(const Handle& dest, Request req, OnError on_error) {
-    caf::scoped_actor self{sys};
+    auto self = take_requester();
     Reply out;
-    self->request(dest, opts.request_timeout, std::move(req))
-      .receive([&](Reply& r) { out = std::move(r); },
+    bool answered = false;
+    (*self)
+      ->request(dest, opts.request_timeout, std::move(req))
+      .receive([&](Reply& r) { out = std::move(r), answered = true; },
                [&](caf::error& err) { out = on_error(caf::to_string(err)); });
+    if (answered)
+      give_back(std::move(self));
     return out;
   }
 
@@ -141,6 +167,9 @@ struct runtime::impl {
   std::string gateway_address;
   std::vector<std::weak_ptr<event_stream>> streams;
   bool down = false;
+  std::mutex pool_mtx;
+  std::vector<std::unique_ptr<caf::scoped_actor>> pool;  // guarded by pool_mtx
+  bool pool_closed = false;                               // guarded by pool_mtx
 };
 
 runtime::runtime(runtime_options opts) : impl_(std::make_unique<impl>(opts)) {
@@ -186,6 +215,19 @@ v1::TriggerReply runtime::trigger(const v1::TriggerRequest& req) {
   return impl_->call<v1::TriggerReply>(impl_->host, req, impl::unavailable<v1::TriggerReply>);
 }
 
+v1::SetParamsReply runtime::set_params(const v1::SetParamsRequest& req) {
+  return impl_->call<v1::SetParamsReply>(impl_->host, req,
+                                         impl::unavailable<v1::SetParamsReply>);
+}
+
+v1::BypassReply runtime::bypass(const v1::BypassRequest& req) {
+  return impl_->call<v1::BypassReply>(impl_->host, req, impl::unavailable<v1::BypassReply>);
+}
+
+v1::Snapshot runtime::snapshot() {
+  return impl_->call<v1::Snapshot>(impl_->hub, caf::get_atom_v, impl::thrower<v1::Snapshot>);
+}
+
 v1::SetParamReply runtime::settle(const v1::SettleRequest& req) {
   return impl_->call<v1::SetParamReply>(impl_->host, req,
                                         impl::unavailable<v1::SetParamReply>);
@@ -228,6 +270,13 @@ v1::GetGraphReply runtime::get_graph() {
 v1::StatusReply runtime::status() {
   auto reply = impl_->call<v1::StatusReply>(impl_->host, v1::StatusRequest{},
                                             impl::thrower<v1::StatusReply>);
+  // Devices measure per-node load over their status period and publish it; the hub's mirror
+  // holds the latest measurement.
+  const auto mirror = snapshot();
+  for (auto& d : *reply.mutable_devices())
+    for (const auto& known : mirror.devices())
+      if (d.node_loads().empty() && known.device() == d.device())
+        *d.mutable_node_loads() = known.node_loads();
   reply.set_version(STUDIOGRAPH_VERSION);
   reply.set_uptime_s(
     std::chrono::duration<double>(std::chrono::steady_clock::now() - process_start).count());
@@ -284,6 +333,11 @@ void runtime::shutdown() {
   for (auto& w : streams)
     if (auto s = w.lock())
       s->close();
+  {
+    std::lock_guard<std::mutex> lock(impl_->pool_mtx);
+    impl_->pool_closed = true;
+    impl_->pool.clear();
+  }
   caf::anon_send_exit(impl_->host, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(impl_->hub, caf::exit_reason::user_shutdown);
   impl_->sys.await_all_actors_done();

@@ -99,6 +99,12 @@ public:
   void post(const v1::SetParamRequest& req);
   /// A note or trigger for a node that accepts them.
   v1::TriggerReply trigger(const v1::TriggerRequest& req);
+  /// Several parameters of one node, all or none (UNAVAILABLE while the node loads).
+  v1::SetParamsReply set_params(const v1::SetParamsRequest& req);
+  /// Switches a node's bypass (its kernel stops; outputs carry the inputs).
+  v1::BypassReply bypass(const v1::BypassRequest& req);
+  /// The hub's mirror: what a new subscriber's Snapshot would hold now.
+  v1::Snapshot snapshot();
   /// An overlay source settles into a session-only committed value.
   v1::SetParamReply settle(const v1::SettleRequest& req);
   v1::SavePresetReply save_preset(const v1::SavePresetRequest& req);

@@ -29,7 +29,7 @@
 
 #include "actors/gateway/gateway.hpp"
 #include "actors/runtime.hpp"
-#include "bench/jack_server.hpp"
+#include "tests/integration/jack_server.hpp"
 #include "graph/loader.hpp"
 #include "studiograph/v1/service.grpc.pb.h"
 
@@ -194,7 +194,7 @@ window watch(sg::runtime& rt, double seconds, const std::atomic<bool>* stop = nu
 }
 
 int bench(double seconds, double idle, double rate, int clients, uint32_t block, bool realtime) {
-  sg::bench::jack_server jack(block, realtime);
+  sg::test::jack_server jack(block, realtime);
   const bool on_jack = jack.up();
   sg::runtime_options ro;
   ro.state_path = "none";

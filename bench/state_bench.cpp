@@ -42,7 +42,7 @@
 #include "actors/gateway/gateway.hpp"
 #include "actors/runtime.hpp"
 #include "actors/store/state_store.hpp"
-#include "bench/jack_server.hpp"
+#include "tests/integration/jack_server.hpp"
 #include "graph/loader.hpp"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "studiograph/v1/service.grpc.pb.h"
@@ -82,7 +82,7 @@ private:
   fs::path path_;
 };
 
-using sg::bench::jack_server;
+using sg::test::jack_server;
 
 v1::GraphSpec load(const std::string& yaml) {
   auto loaded = sg::load_graph_string(yaml, "state-bench.yaml");

@@ -31,6 +31,12 @@ const names top_keys = {"version", "name", "hosts", "devices", "nodes", "edges"}
 const names device_keys = {"kind",   "backend", "sample_rate", "block",      "channels",
                            "device", "path",    "client_name", "priority"};
 const names device_option_keys = {"device", "path", "client_name"};
+// Video devices (hardware/video_device_actor.hpp): one GStreamer pipeline and its sink.
+const names midi_device_keys = {"kind", "backend", "port"};
+const names video_device_keys = {"kind", "sink", "width", "height", "fps",
+                                 "path", "host", "port", "codec", "bitrate"};
+const names video_sinks = {"window", "file", "rtp", "null", "app"};
+const names video_codecs = {"vp8", "mjpeg"};
 const names backends = {"auto", "jack", "alsa", "pulse", "null"};
 const names node_keys = {"id", "type", "params", "device", "host"};
 const names edge_keys = {"from", "to"};
@@ -293,6 +299,9 @@ private:
   void devices(const entry& e);
   void device(const entry& e);
   void device_field(v1::DeviceSpec& d, const entry& f);
+  void midi_device(v1::DeviceSpec& d, const entry& e);
+  void video_device_field(v1::DeviceSpec& d, const entry& f);
+  void video_device_check(const v1::DeviceSpec& d, const entry& e);
   void backend(v1::DeviceSpec& d, const entry& f);
   void nodes(const entry& e);
   void node(const YAML::Node& item);
@@ -481,12 +490,51 @@ void structure_pass::device(const entry& e) {
     return;
   }
   bool has_kind = false;
+  const YAML::Node kind = e.value["kind"];
+  if (kind && kind.IsScalar() && kind.Scalar() == "video") {
+    d.set_kind("video");
+    d.set_backend("gstreamer");
+    auto& o = *d.mutable_options();
+    o["sink"] = "null", o["width"] = "1280", o["height"] = "720", o["fps"] = "30";
+    for (const auto& f : entries(e.value, "in video device " + q(e.key), &video_device_keys))
+      video_device_field(d, f);
+    video_device_check(d, e);
+    return;
+  }
+  if (kind && kind.IsScalar() && kind.Scalar() == "midi") {
+    midi_device(d, e);
+    return;
+  }
   for (const auto& f : entries(e.value, "in device " + q(e.key), &device_keys)) {
     has_kind = has_kind || f.key == "kind";
     device_field(d, f);
   }
   if (!has_kind)
     report_.error(at(e.value), "device " + q(e.key) + " has no 'kind': expected 'kind: audio'");
+}
+
+/// `NAME: { kind: midi, backend: auto|jack|alsa, port: SOURCE }`: a MIDI input; `port`, when
+/// given, is the source port connected to it (a JACK or ALSA port name, or part of one).
+void structure_pass::midi_device(v1::DeviceSpec& d, const entry& e) {
+  d.set_kind("midi");
+  d.set_backend("auto");
+  d.set_sample_rate(0);
+  d.set_block(0);
+  d.set_channels(0);
+  for (const auto& f : entries(e.value, "in MIDI device " + q(e.key), &midi_device_keys)) {
+    const std::string what = q(f.key) + " of MIDI device " + q(d.name());
+    if (f.key == "backend") {
+      auto s = string_field(f, what);
+      if (s && *s != "auto" && *s != "jack" && *s != "alsa")
+        report_.error(at(f.value), "unknown MIDI backend " + q(*s) + " of device " +
+                                     q(d.name()) + ": expected auto, jack or alsa");
+      else if (s)
+        d.set_backend(*s);
+    } else if (f.key == "port") {
+      if (auto s = string_field(f, what))
+        (*d.mutable_options())["port"] = *s;
+    }
+  }
 }
 
 void structure_pass::device_field(v1::DeviceSpec& d, const entry& f) {
@@ -496,12 +544,9 @@ void structure_pass::device_field(v1::DeviceSpec& d, const entry& f) {
     if (!k)
       return;
     d.set_kind(*k);
-    if (*k == "video")
-      report_.error(at(f.value), "device kind 'video' is not supported yet: expected audio "
-                                 "(video devices come later)");
-    else if (*k != "audio")
-      report_.error(at(f.value), "unknown device kind " + q(*k) +
-                                   ": expected audio (video comes later)");
+    if (*k != "audio")
+      report_.error(at(f.value),
+                    "unknown device kind " + q(*k) + ": expected audio, video or midi");
   } else if (f.key == "backend") {
     backend(d, f);
   } else if (f.key == "sample_rate") {
@@ -524,6 +569,54 @@ void structure_pass::device_field(v1::DeviceSpec& d, const entry& f) {
     if (auto s = string_field(f, what))
       (*d.mutable_options())[f.key] = *s;
   }
+}
+
+void structure_pass::video_device_field(v1::DeviceSpec& d, const entry& f) {
+  const std::string what = q(f.key) + " of video device " + q(d.name());
+  auto& o = *d.mutable_options();
+  auto choice = [&](const names& allowed) {
+    auto s = string_field(f, what);
+    if (s && !contains(allowed, *s))
+      report_.error(at(f.value), "unknown " + f.key + " " + q(*s) + " of video device " +
+                                   q(d.name()) + ": expected one of " + join(allowed));
+    else if (s)
+      o[f.key] = *s;
+  };
+  if (f.key == "sink" && f.value.IsNull() && is_null_literal(f.value)) {
+    o["sink"] = "null";  // `sink: null` is YAML's null literal; it names the null sink here
+  } else if (f.key == "sink") {
+    choice(video_sinks);
+  } else if (f.key == "codec") {
+    choice(video_codecs);
+  } else if (f.key == "width" || f.key == "height") {
+    if (auto x = int_field(f, what, 16, 7680))
+      o[f.key] = std::to_string(*x);
+  } else if (f.key == "fps") {
+    if (auto x = int_field(f, what, 1, 240))
+      o[f.key] = std::to_string(*x);
+  } else if (f.key == "port") {
+    if (auto x = int_field(f, what, 1, 65535))
+      o[f.key] = std::to_string(*x);
+  } else if (f.key == "bitrate") {
+    if (auto x = int_field(f, what, 16, 100000))
+      o[f.key] = std::to_string(*x);
+  } else if (f.key == "path" || f.key == "host") {
+    if (auto s = string_field(f, what))
+      o[f.key] = *s;
+  }
+}
+
+/// What each sink needs: a file path, an RTP destination.
+void structure_pass::video_device_check(const v1::DeviceSpec& d, const entry& e) {
+  const auto& o = d.options();
+  const std::string& sink = o.at("sink");
+  if (sink == "file" && !o.count("path"))
+    report_.error(at(e.value), "video device " + q(d.name()) +
+                                 " has sink 'file' but no 'path': expected path: out.mkv");
+  if (sink == "rtp" && !o.count("port"))
+    report_.error(at(e.value), "video device " + q(d.name()) +
+                                 " has sink 'rtp' but no 'port': expected port: 5000 "
+                                 "(and host, default 127.0.0.1)");
 }
 
 void structure_pass::backend(v1::DeviceSpec& d, const entry& f) {
@@ -726,6 +819,7 @@ private:
   void check_params(size_t i);
   bool check_param(size_t i, const entry& e);
   void check_placement(size_t i);
+  void check_device_kind(size_t i, const node_info& info);
   void check_edges();
   bool is_duplicate(size_t e, std::map<std::string, size_t>& seen);
   std::optional<port_ref> resolve_end(size_t e, bool from_side);
@@ -842,6 +936,8 @@ void semantic_pass::check_placement(size_t i) {
     else if (info && !info->needs_device)
       report_.error(s.device, "node type " + info->type + " does not play on a device: "
                               "expected no 'device' (only types such as audio.output take one)");
+    else if (info)
+      check_device_kind(i, *info);
   } else if (info && info->needs_device && !s.device_given) {
     report_.error(s.item, label(i) + " needs a device: expected 'device: <name>' naming one of " +
                             (devices.empty() ? "the keys of 'devices' (none declared)"
@@ -855,6 +951,25 @@ void semantic_pass::check_placement(size_t i) {
   std::sort(hosts.begin(), hosts.end());
   report_.error(s.host, "unknown host " + q(n.host()) + ": expected one of " +
                           (hosts.empty() ? "the keys of 'hosts' (none declared)" : join(hosts)));
+}
+
+/// A node playing video needs a video device, one playing audio an audio device.
+void semantic_pass::check_device_kind(size_t i, const node_info& info) {
+  const auto& n = spec_.nodes(static_cast<int>(i));
+  bool video = false;
+  for (const auto& p : info.ports)
+    video = video || p.kind == media_kind::video;
+  const std::string wanted = !info.device_kind.empty() ? info.device_kind
+                             : video                   ? "video"
+                                                       : "audio";
+  for (const auto& d : spec_.devices())
+    if (d.name() == n.device() && d.kind() != wanted && !d.kind().empty())
+      report_.error(src_.nodes[i].device, "device " + q(d.name()) + " is " +
+                                            (d.kind() == "audio"   ? "an audio"
+                                             : d.kind() == "midi" ? "a MIDI"
+                                                                  : "a video") +
+                                            " device but " + label(i) + " plays " + wanted +
+                                            ": expected a device with kind: " + wanted);
 }
 
 void semantic_pass::check_edges() {

@@ -285,9 +285,21 @@ device_actor spawn_audio_device(caf::actor_system& sys, audio_domain domain, hub
         e.slot = ke.slot();
         e.gen = st.gen;
         e.frame = ke.frame();
-        if (e.frame == 0 && ke.delay_ms() > 0)
+        const double rate = st.domain.device.sample_rate();
+        if (e.frame == 0 && ke.delay_ms() > 0) {
+          e.frame = st.engine->frames() + static_cast<uint64_t>(ke.delay_ms() * rate / 1000);
+        } else if (e.frame == 0 && ke.time_ns() > 0) {
+          // Live input (MIDI): due one block after it happened, so notes keep their spacing
+          // whatever the delivery jitter was; already late means the next block.
+          const double block_ns = 1e9 * st.domain.device.block() / rate;
+          const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::steady_clock::now().time_since_epoch())
+                                .count();
+          const double ahead_ns = static_cast<double>(ke.time_ns()) + block_ns -
+                                  static_cast<double>(now_ns);
           e.frame = st.engine->frames() +
-                    static_cast<uint64_t>(ke.delay_ms() * st.domain.device.sample_rate() / 1000);
+                    (ahead_ns > 0 ? static_cast<uint64_t>(ahead_ns * rate / 1e9) : 0);
+        }
         e.ev.kind = static_cast<kernel_event::kind_t>(ke.kind());
         e.ev.note = static_cast<uint8_t>(ke.note());
         e.ev.velocity = ke.velocity();

@@ -10,11 +10,13 @@ SG_PACKAGES=(
   libcaf-dev libcaf-doc
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libyaml-cpp-dev libsqlite3-dev libboost-dev libcli11-dev libspdlog-dev
-  librtaudio-dev libjack-jackd2-dev jackd2 libsndfile1-dev libsamplerate0-dev
+  librtaudio-dev librtmidi-dev liblo-dev liblo-tools libjack-jackd2-dev jackd2 libsndfile1-dev libsamplerate0-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-x gstreamer1.0-plugins-base-apps
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-22 libclang-rt-22-dev
+  python3-grpcio python3-protobuf openssl
   procps
 )
 

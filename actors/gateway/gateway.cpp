@@ -1,6 +1,7 @@
 #include "actors/gateway/gateway.hpp"
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -9,14 +10,20 @@
 #include <charconv>
 #include <chrono>
 #include <exception>
+#include <fstream>
+#include <map>
 #include <mutex>
+#include <sstream>
 #include <unordered_set>
 #include <utility>
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
 
 #include "actors/runtime.hpp"
+#include "graph/export.hpp"
 #include "graph/loader.hpp"
 #include "studiograph/v1/service.grpc.pb.h"
 
@@ -28,10 +35,14 @@ using namespace std::chrono_literals;
 
 /// How often a Subscribe handler wakes up to look for cancellation.
 constexpr auto poll_interval = 100ms;
+/// Most events one Subscribe handler hands to gRPC before a flush.
+constexpr int max_write_batch = 64;
 /// How long `stop` lets calls finish before gRPC cancels them.
 constexpr auto shutdown_grace = 1s;
 /// Longest accepted `origin.client_id` (it travels in every echo).
 constexpr size_t max_client_id = 256;
+/// Most entries in one SetParams.
+constexpr int max_batch = 256;
 
 // --- listen address ---------------------------------------------------------------------------
 
@@ -83,19 +94,135 @@ bool is_loopback(const host_port& hp) {
 }
 
 /// The listen address as gRPC wants it, or an error text naming what is wrong.
-std::optional<host_port> check_listen(const std::string& listen, std::string& error) {
+std::optional<host_port> parse_listen(const std::string& listen, std::string& error) {
   auto hp = split_host_port(listen, error);
-  if (!hp) {
+  if (!hp)
     error = "listen address '" + listen + "' does not parse: " + error;
-    return std::nullopt;
-  }
-  if (!is_loopback(*hp)) {
-    error = "listen address '" + listen +
-            "' is not loopback: serving other addresses requires an access token, which is "
-            "not supported yet; use 127.0.0.1, [::1] or localhost";
-    return std::nullopt;
-  }
   return hp;
+}
+
+// --- access tokens and TLS files ------------------------------------------------------------
+
+enum class role { open, read_only, control };
+
+const char* role_name(role r) {
+  switch (r) {
+    case role::read_only: return "read-only";
+    case role::control: return "control";
+    default: return "open";
+  }
+}
+
+struct token_entry {
+  std::string token;
+  role granted;
+};
+
+constexpr size_t min_token_chars = 16;
+
+/// Parses a token file; errors name the file and line, never a token.
+std::optional<std::string> load_tokens(const std::string& path, std::vector<token_entry>& out) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0)
+    return "token file '" + path + "' cannot be read";
+  if (info.st_mode & 077) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+    return "token file '" + path + "' is readable by group or others (mode " + mode +
+           "): chmod 600 it";
+  }
+  std::ifstream in(path);
+  if (!in)
+    return "token file '" + path + "' cannot be read";
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    std::istringstream words(line);
+    std::string kind, token, extra;
+    if (!(words >> kind) || kind.front() == '#')
+      continue;
+    const std::string at = "token file '" + path + "' line " + std::to_string(n) + ": ";
+    if (!(words >> token) || (words >> extra))
+      return at + "expected 'ROLE TOKEN' (ROLE: control or read-only)";
+    if (kind != "control" && kind != "read-only")
+      return at + "unknown role '" + kind + "': expected control or read-only";
+    if (token.size() < min_token_chars)
+      return at + "the token is shorter than " + std::to_string(min_token_chars) +
+             " characters";
+    for (const auto& t : out)
+      if (t.token == token)
+        return at + "the same token appears twice";
+    out.push_back({token, kind == "control" ? role::control : role::read_only});
+  }
+  if (out.empty())
+    return "token file '" + path + "' holds no token";
+  return std::nullopt;
+}
+
+std::optional<std::string> read_pem(const std::string& path, const char* what,
+                                    std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return std::string(what) + " '" + path + "' cannot be read";
+  std::ostringstream text;
+  text << in.rdbuf();
+  out = text.str();
+  if (out.find("-----BEGIN ") == std::string::npos)
+    return std::string(what) + " '" + path + "' is not PEM";
+  return std::nullopt;
+}
+
+/// Server credentials for `opts`: TLS (maybe mutual) or plaintext.
+std::optional<std::string> make_credentials(const gateway_options& opts,
+                                            std::shared_ptr<grpc::ServerCredentials>& out) {
+  if (opts.tls_cert.empty() && opts.tls_key.empty()) {
+    if (!opts.tls_client_ca.empty())
+      return std::string("--tls-client-ca needs --tls-cert and --tls-key");
+    out = grpc::InsecureServerCredentials();
+    return std::nullopt;
+  }
+  if (opts.tls_cert.empty() || opts.tls_key.empty())
+    return std::string("TLS needs both --tls-cert and --tls-key");
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  if (auto e = read_pem(opts.tls_cert, "TLS certificate", pair.cert_chain))
+    return e;
+  if (auto e = read_pem(opts.tls_key, "TLS key", pair.private_key))
+    return e;
+  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  if (!opts.tls_client_ca.empty()) {
+    if (auto e = read_pem(opts.tls_client_ca, "TLS client CA", ssl.pem_root_certs))
+      return e;
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  ssl.pem_key_cert_pairs.push_back(std::move(pair));
+  out = grpc::SslServerCredentials(ssl);
+  return std::nullopt;
+}
+
+/// Server reflection on or off for one builder. Linking gRPC's reflection library registers
+/// its plugin for every server in the process, so "off" has to remove it.
+class reflection_option final : public grpc::ServerBuilderOption {
+public:
+  explicit reflection_option(bool on) : on_(on) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    const std::string name = grpc::reflection::ProtoServerReflectionPlugin().name();
+    std::erase_if(*plugins, [&](const auto& p) { return p->name() == name; });
+    if (on_)
+      plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+  }
+
+private:
+  bool on_;
+};
+
+/// Same length and content, in time independent of where they differ.
+bool same_secret(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
 }
 
 // --- status mapping -----------------------------------------------------------------------
@@ -148,13 +275,36 @@ grpc::Status guarded(F&& f) {
 
 // --- shared state of the services -------------------------------------------------------------
 
-/// What every service needs: the runtime and the registry of open Subscribe streams.
+/// What a call needs: inspecting (read-only tokens suffice) or changing something (control).
+enum class access { read, control };
+
+/// One client (a gRPC connection, named by its peer address) as the status reply shows it.
+struct client_info {
+  role granted = role::open;
+  uint32_t subscriptions = 0;
+  uint64_t calls = 0;
+  uint64_t intents = 0;
+  uint64_t limited = 0;
+  std::chrono::steady_clock::time_point last;
+  double bucket = 0;  // intents it may still send now (token bucket)
+  std::chrono::steady_clock::time_point refilled;
+};
+
+/// A client that made no call for this long and holds no subscription is forgotten.
+constexpr auto client_idle_forget = std::chrono::seconds(60);
+
+/// What every service needs: the runtime, the access tokens, the clients and the registry of
+/// open Subscribe streams.
 struct gateway::impl {
   runtime& rt;
   gateway_options opts;
+  std::vector<token_entry> tokens;  // empty: no authentication (loopback only)
   std::unique_ptr<grpc::Server> server;
   std::string address;
   std::atomic<bool> serving{false};
+
+  mutable std::mutex clients_mtx;
+  std::map<std::string, client_info> clients;  // by peer
 
   /// The service objects (defined below); they must outlive `server`.
   std::shared_ptr<void> services;
@@ -166,7 +316,137 @@ struct gateway::impl {
 
   impl(runtime& r, gateway_options o) : rt(r), opts(std::move(o)) {}
 
+  /// The role the call's bearer token grants, or UNAUTHENTICATED. Without a token file every
+  /// caller is `open` (the gateway then listens on loopback only).
+  grpc::Status authenticate(const grpc::ServerContext& ctx, role& out) const {
+    if (tokens.empty()) {
+      out = role::open;
+      return grpc::Status::OK;
+    }
+    const auto& md = ctx.client_metadata();
+    auto it = md.find("authorization");
+    if (it == md.end())
+      return {grpc::StatusCode::UNAUTHENTICATED,
+              "authorization: missing; send 'authorization: Bearer TOKEN' metadata"};
+    std::string_view value(it->second.data(), it->second.size());
+    constexpr std::string_view scheme = "Bearer ";
+    if (value.size() <= scheme.size() || value.substr(0, scheme.size()) != scheme)
+      return {grpc::StatusCode::UNAUTHENTICATED,
+              "authorization: expected 'Bearer TOKEN'"};
+    value.remove_prefix(scheme.size());
+    // Every token is compared, so the time taken does not tell which one came close.
+    const token_entry* match = nullptr;
+    for (const auto& t : tokens)
+      if (same_secret(t.token, value))
+        match = &t;
+    if (!match)
+      return {grpc::StatusCode::UNAUTHENTICATED, "authorization: unknown token"};
+    out = match->granted;
+    return grpc::Status::OK;
+  }
+
+  /// Admits one call: authentication, role, and for intents the client's rate. Counts the
+  /// call for the status reply.
+  grpc::Status admit(const grpc::ServerContext& ctx, access need, const char* method,
+                     bool intent = false) {
+    role granted = role::open;
+    if (auto s = authenticate(ctx, granted); !s.ok())
+      return s;
+    if (need == access::control && granted == role::read_only)
+      return {grpc::StatusCode::PERMISSION_DENIED,
+              std::string("authorization: a read-only token may not call ") + method +
+                " (it needs a control token)"};
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(clients_mtx);
+    if (clients.size() > 1024)
+      forget_idle(now);
+    auto& c = clients[ctx.peer()];
+    if (c.calls == 0) {
+      c.bucket = std::max(1.0, opts.max_intents_per_s);
+      c.refilled = now;
+    }
+    c.granted = granted;
+    c.last = now;
+    ++c.calls;
+    if (!intent)
+      return grpc::Status::OK;
+    if (opts.max_intents_per_s > 0) {
+      const double burst = std::max(1.0, opts.max_intents_per_s);
+      c.bucket = std::min(burst, c.bucket + std::chrono::duration<double>(now - c.refilled).count() *
+                                             opts.max_intents_per_s);
+      c.refilled = now;
+      if (c.bucket < 1) {
+        ++c.limited;
+        return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+                "intents: more than " + number_text(opts.max_intents_per_s) +
+                  " intents per second from this client; slow down"};
+      }
+      c.bucket -= 1;
+    }
+    ++c.intents;
+    return grpc::Status::OK;
+  }
+
+  static std::string number_text(double x) {
+    std::ostringstream os;
+    os << x;
+    return os.str();
+  }
+
+  /// thread: any, with clients_mtx held.
+  void forget_idle(std::chrono::steady_clock::time_point now) {
+    for (auto it = clients.begin(); it != clients.end();)
+      it = it->second.subscriptions == 0 && now - it->second.last > client_idle_forget
+             ? clients.erase(it)
+             : std::next(it);
+  }
+
+  /// The clients for a status reply.
+  void describe_clients(v1::StatusReply& reply) {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(clients_mtx);
+    forget_idle(now);
+    for (const auto& [peer, c] : clients) {
+      auto* out = reply.add_clients();
+      out->set_peer(peer);
+      out->set_role(role_name(c.granted));
+      out->set_subscriptions(c.subscriptions);
+      out->set_calls(c.calls);
+      out->set_intents(c.intents);
+      out->set_limited(c.limited);
+      out->set_idle_s(std::chrono::duration<double>(now - c.last).count());
+    }
+  }
+
   /// Registers a new stream, or says why not (stopping, too many subscribers).
+  grpc::Status open_stream(const std::string& peer, const v1::SubscribeRequest& req,
+                           std::shared_ptr<event_stream>& out) {
+    {
+      std::lock_guard lock(clients_mtx);
+      auto& c = clients[peer];
+      if (c.subscriptions >= opts.max_subscribers_per_client) {
+        ++c.limited;
+        return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+                "too many subscriptions from this client (limit " +
+                  std::to_string(opts.max_subscribers_per_client) + ")"};
+      }
+      ++c.subscriptions;
+    }
+    auto status = open_stream(req, out);
+    if (!status.ok())
+      release_subscription(peer);
+    return status;
+  }
+
+  void release_subscription(const std::string& peer) {
+    std::lock_guard lock(clients_mtx);
+    auto it = clients.find(peer);
+    if (it != clients.end() && it->second.subscriptions > 0) {
+      --it->second.subscriptions;
+      it->second.last = std::chrono::steady_clock::now();
+    }
+  }
+
   grpc::Status open_stream(const v1::SubscribeRequest& req, std::shared_ptr<event_stream>& out) {
     {
       std::lock_guard lock(mtx);
@@ -227,8 +507,10 @@ class graph_service final : public v1::GraphService::Service {
 public:
   explicit graph_service(gateway::impl& gw) : gw_(gw) {}
 
-  grpc::Status ValidateGraph(grpc::ServerContext*, const v1::ValidateGraphRequest* req,
+  grpc::Status ValidateGraph(grpc::ServerContext* ctx, const v1::ValidateGraphRequest* req,
                              v1::ValidateGraphReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::read, "GraphService.ValidateGraph"); !s.ok())
+      return s;
     if (req->yaml().empty())
       return invalid("yaml", "empty graph text");
     const std::string file = req->file_name().empty() ? "<request>" : req->file_name();
@@ -241,18 +523,43 @@ public:
     });
   }
 
-  grpc::Status GetGraph(grpc::ServerContext*, const v1::GetGraphRequest*,
+  grpc::Status GetGraph(grpc::ServerContext* ctx, const v1::GetGraphRequest*,
                         v1::GetGraphReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::read, "GraphService.GetGraph"); !s.ok())
+      return s;
     return guarded([&] {
       *reply = gw_.rt.get_graph();
       return grpc::Status::OK;
     });
   }
 
+  /// The running graph as a file; with `committed`, the session values (never overlays).
+  grpc::Status ExportGraph(grpc::ServerContext* ctx, const v1::ExportGraphRequest* req,
+                           v1::ExportGraphReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::read, "GraphService.ExportGraph"); !s.ok())
+      return s;
+    return guarded([&] {
+      auto running = gw_.rt.get_graph();
+      if (running.graph().nodes().empty())
+        return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "graph: no graph is running");
+      auto spec = running.graph();
+      if (req->committed())
+        spec = with_session_values(std::move(spec), gw_.rt.snapshot());
+      reply->set_yaml(export_graph_yaml(
+        spec, "exported by studiograph " STUDIOGRAPH_VERSION " at graph_rev " +
+                std::to_string(running.graph_rev()) +
+                (req->committed() ? " with session values" : " as loaded")));
+      reply->set_graph_rev(running.graph_rev());
+      return grpc::Status::OK;
+    });
+  }
+
   /// The graph comes as YAML and is validated here in full before the runtime sees it; an
   /// invalid graph changes nothing and every diagnostic is in the status message.
-  grpc::Status ApplyGraph(grpc::ServerContext*, const v1::ApplyGraphRequest* req,
+  grpc::Status ApplyGraph(grpc::ServerContext* ctx, const v1::ApplyGraphRequest* req,
                           v1::ApplyGraphReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::control, "GraphService.ApplyGraph"); !s.ok())
+      return s;
     if (req->yaml().empty())
       return invalid("yaml", "empty graph text (the graph travels as YAML)");
     if (req->has_graph())
@@ -279,24 +586,30 @@ class node_service final : public v1::NodeService::Service {
 public:
   explicit node_service(gateway::impl& gw) : gw_(gw) {}
 
-  grpc::Status ListNodeTypes(grpc::ServerContext*, const v1::ListNodeTypesRequest*,
+  grpc::Status ListNodeTypes(grpc::ServerContext* ctx, const v1::ListNodeTypesRequest*,
                              v1::ListNodeTypesReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::read, "NodeService.ListNodeTypes"); !s.ok())
+      return s;
     return guarded([&] {
       *reply = gw_.rt.list_node_types();
       return grpc::Status::OK;
     });
   }
 
-  grpc::Status ListNodes(grpc::ServerContext*, const v1::ListNodesRequest*,
+  grpc::Status ListNodes(grpc::ServerContext* ctx, const v1::ListNodesRequest*,
                          v1::ListNodesReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::read, "NodeService.ListNodes"); !s.ok())
+      return s;
     return guarded([&] {
       *reply = gw_.rt.list_nodes();
       return grpc::Status::OK;
     });
   }
 
-  grpc::Status GetNode(grpc::ServerContext*, const v1::GetNodeRequest* req,
+  grpc::Status GetNode(grpc::ServerContext* ctx, const v1::GetNodeRequest* req,
                        v1::GetNodeReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::read, "NodeService.GetNode"); !s.ok())
+      return s;
     if (req->node().empty())
       return invalid("node", "must not be empty");
     return guarded([&] { return unwrap(gw_.rt.get_node(*req), *reply); });
@@ -304,6 +617,8 @@ public:
 
   grpc::Status SetParam(grpc::ServerContext* ctx, const v1::SetParamRequest* req,
                         v1::SetParamReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::control, "NodeService.SetParam", true); !s.ok())
+      return s;
     if (req->node().empty())
       return invalid("node", "must not be empty");
     if (req->param().empty())
@@ -321,6 +636,8 @@ public:
 
   grpc::Status Trigger(grpc::ServerContext* ctx, const v1::TriggerRequest* req,
                        v1::TriggerReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::control, "NodeService.Trigger", true); !s.ok())
+      return s;
     if (req->node().empty())
       return invalid("node", "must not be empty");
     if (req->kind() == v1::TriggerRequest::KIND_UNSPECIFIED)
@@ -335,6 +652,8 @@ public:
 
   grpc::Status Settle(grpc::ServerContext* ctx, const v1::SettleRequest* req,
                       v1::SetParamReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::control, "NodeService.Settle", true); !s.ok())
+      return s;
     if (req->node().empty())
       return invalid("node", "must not be empty");
     if (req->source().empty())
@@ -346,6 +665,48 @@ public:
     if (intent.origin().client_id().empty())
       intent.mutable_origin()->set_client_id("peer:" + ctx->peer());
     return guarded([&] { return unwrap(gw_.rt.settle(intent), *reply); });
+  }
+
+  grpc::Status SetParams(grpc::ServerContext* ctx, const v1::SetParamsRequest* req,
+                         v1::SetParamsReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::control, "NodeService.SetParams", true); !s.ok())
+      return s;
+    if (req->node().empty())
+      return invalid("node", "must not be empty");
+    if (req->params().empty())
+      return invalid("params", "no parameters given");
+    if (req->params_size() > max_batch)
+      return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+              "params: more than " + std::to_string(max_batch) + " entries"};
+    for (int i = 0; i < req->params_size(); ++i) {
+      const std::string at = "params[" + std::to_string(i) + "]";
+      if (req->params(i).param().empty())
+        return invalid(at + ".param", "must not be empty");
+      if (req->params(i).value().kind_case() == v1::Value::KIND_NOT_SET)
+        return invalid(at + ".value", "not set");
+    }
+    if (req->origin().client_id().size() > max_client_id)
+      return invalid("origin.client_id",
+                     "longer than " + std::to_string(max_client_id) + " characters");
+    v1::SetParamsRequest intent = *req;
+    if (intent.origin().client_id().empty())
+      intent.mutable_origin()->set_client_id("peer:" + ctx->peer());
+    return guarded([&] { return unwrap(gw_.rt.set_params(intent), *reply); });
+  }
+
+  grpc::Status Bypass(grpc::ServerContext* ctx, const v1::BypassRequest* req,
+                      v1::BypassReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::control, "NodeService.Bypass", true); !s.ok())
+      return s;
+    if (req->node().empty())
+      return invalid("node", "must not be empty");
+    if (req->origin().client_id().size() > max_client_id)
+      return invalid("origin.client_id",
+                     "longer than " + std::to_string(max_client_id) + " characters");
+    v1::BypassRequest intent = *req;
+    if (intent.origin().client_id().empty())
+      intent.mutable_origin()->set_client_id("peer:" + ctx->peer());
+    return guarded([&] { return unwrap(gw_.rt.bypass(intent), *reply); });
   }
 
 private:
@@ -360,6 +721,8 @@ public:
   /// filtering and never filters the Snapshot); the gateway only checks them.
   grpc::Status Subscribe(grpc::ServerContext* ctx, const v1::SubscribeRequest* req,
                          grpc::ServerWriter<v1::Event>* writer) override {
+    if (auto s = gw_.admit(*ctx, access::read, "EventService.Subscribe"); !s.ok())
+      return s;
     for (int i = 0; i < req->nodes_size(); ++i)
       if (req->nodes(i).empty())
         return invalid("nodes[" + std::to_string(i) + "]", "must not be empty");
@@ -368,17 +731,19 @@ public:
         return invalid("kinds[" + std::to_string(i) + "]",
                        "unknown event kind " + std::to_string(req->kinds(i)));
     std::shared_ptr<event_stream> stream;
-    if (auto status = gw_.open_stream(*req, stream); !status.ok())
+    const std::string peer = ctx->peer();
+    if (auto status = gw_.open_stream(peer, *req, stream); !status.ok())
       return status;
     auto status = pump(*ctx, *stream, *writer);
     gw_.close_stream(stream);
+    gw_.release_subscription(peer);
     return status;
   }
 
 private:
   grpc::Status pump(grpc::ServerContext& ctx, event_stream& stream,
                     grpc::ServerWriter<v1::Event>& writer) {
-    v1::Event ev;
+    v1::Event ev, queued;
     while (!ctx.IsCancelled()) {
       if (!stream.next(ev, poll_interval)) {
         if (stream.closed())
@@ -386,6 +751,13 @@ private:
                                                    ? "server is stopping"
                                                    : "event stream closed by the runtime"};
         continue;
+      }
+      // Events already queued go out in one transport flush (buffer_hint on all but the
+      // last): under load this saves a syscall and a wake-up of the client per event.
+      for (int batched = 1; batched < max_write_batch && stream.next(queued, 0ms); ++batched) {
+        if (!writer.Write(ev, grpc::WriteOptions().set_buffer_hint()))
+          return {grpc::StatusCode::CANCELLED, "client went away"};
+        ev = std::move(queued);
       }
       if (!writer.Write(ev))
         return {grpc::StatusCode::CANCELLED, "client went away"};
@@ -412,8 +784,10 @@ class preset_service final : public v1::PresetService::Service {
 public:
   explicit preset_service(gateway::impl& gw) : gw_(gw) {}
 
-  grpc::Status SavePreset(grpc::ServerContext*, const v1::SavePresetRequest* req,
+  grpc::Status SavePreset(grpc::ServerContext* ctx, const v1::SavePresetRequest* req,
                           v1::SavePresetReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::control, "PresetService.SavePreset"); !s.ok())
+      return s;
     if (auto why = check_preset_name(req->name()))
       return invalid("name", *why);
     for (int i = 0; i < req->nodes_size(); ++i)
@@ -424,6 +798,8 @@ public:
 
   grpc::Status LoadPreset(grpc::ServerContext* ctx, const v1::LoadPresetRequest* req,
                           v1::LoadPresetReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::control, "PresetService.LoadPreset", true); !s.ok())
+      return s;
     if (auto why = check_preset_name(req->name()))
       return invalid("name", *why);
     v1::LoadPresetRequest intent = *req;
@@ -432,13 +808,17 @@ public:
     return guarded([&] { return unwrap(gw_.rt.load_preset(intent), *reply); });
   }
 
-  grpc::Status ListPresets(grpc::ServerContext*, const v1::ListPresetsRequest*,
+  grpc::Status ListPresets(grpc::ServerContext* ctx, const v1::ListPresetsRequest*,
                            v1::ListPresetsReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::read, "PresetService.ListPresets"); !s.ok())
+      return s;
     return guarded([&] { return unwrap(gw_.rt.list_presets(), *reply); });
   }
 
-  grpc::Status DeletePreset(grpc::ServerContext*, const v1::DeletePresetRequest* req,
+  grpc::Status DeletePreset(grpc::ServerContext* ctx, const v1::DeletePresetRequest* req,
                             v1::DeletePresetReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::control, "PresetService.DeletePreset"); !s.ok())
+      return s;
     if (auto why = check_preset_name(req->name()))
       return invalid("name", *why);
     return guarded([&] { return unwrap(gw_.rt.delete_preset(*req), *reply); });
@@ -452,10 +832,15 @@ class system_service final : public v1::SystemService::Service {
 public:
   explicit system_service(gateway::impl& gw) : gw_(gw) {}
 
-  grpc::Status GetStatus(grpc::ServerContext*, const v1::StatusRequest*,
+  grpc::Status GetStatus(grpc::ServerContext* ctx, const v1::StatusRequest*,
                          v1::StatusReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::read, "SystemService.GetStatus"); !s.ok())
+      return s;
     return guarded([&] {
       *reply = gw_.rt.status();
+      gw_.describe_clients(*reply);
+      reply->set_tls(!gw_.opts.tls_cert.empty());
+      reply->set_auth(!gw_.tokens.empty());
       return grpc::Status::OK;
     });
   }
@@ -486,19 +871,54 @@ gateway::~gateway() {
   stop();
 }
 
+bool is_loopback_listen(const std::string& listen) {
+  std::string error;
+  auto hp = split_host_port(listen, error);
+  return hp && is_loopback(*hp);
+}
+
+std::optional<std::string> check_gateway_options(const gateway_options& opts) {
+  std::string error;
+  auto hp = parse_listen(opts.listen, error);
+  if (!hp)
+    return error;
+  if (!is_loopback(*hp) && opts.token_file.empty())
+    return "listen address '" + opts.listen +
+           "' is not loopback: serving other addresses requires access tokens "
+           "(--token-file FILE with lines 'control TOKEN' or 'read-only TOKEN'; see "
+           "docs/API.md), and TLS (--tls-cert, --tls-key) is strongly advised; or use "
+           "127.0.0.1, [::1] or localhost";
+  if (!opts.token_file.empty()) {
+    std::vector<token_entry> tokens;
+    if (auto e = load_tokens(opts.token_file, tokens))
+      return e;
+  }
+  std::shared_ptr<grpc::ServerCredentials> creds;
+  return make_credentials(opts, creds);
+}
+
 std::optional<std::string> gateway::start() {
   if (impl_->server)
     return "gateway already started on " + impl_->address;
+  if (auto e = check_gateway_options(impl_->opts))
+    return e;
   std::string error;
-  auto hp = check_listen(impl_->opts.listen, error);
-  if (!hp)
-    return error;
+  auto hp = parse_listen(impl_->opts.listen, error);
+  std::vector<token_entry> tokens;
+  if (!impl_->opts.token_file.empty())
+    if (auto e = load_tokens(impl_->opts.token_file, tokens))
+      return e;
+  std::shared_ptr<grpc::ServerCredentials> creds;
+  if (auto e = make_credentials(impl_->opts, creds))
+    return e;
+  impl_->tokens = std::move(tokens);
 
   grpc::EnableDefaultHealthCheckService(true);
   auto svc = std::make_shared<services>(*impl_);
   grpc::ServerBuilder builder;
+  builder.SetOption(std::make_unique<reflection_option>(impl_->opts.reflection));
   int port = 0;
-  builder.AddListeningPort(impl_->opts.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(impl_->opts.listen, creds, &port);
   // Without this a second server on the same port binds too and steals half the calls.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   // Find vanished subscribers so their slots and threads come back.
@@ -506,6 +926,8 @@ std::optional<std::string> gateway::start() {
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   builder.SetMaxReceiveMessageSize(
     static_cast<int>(std::min<size_t>(impl_->opts.max_message_bytes, INT_MAX)));
+  builder.SetMaxSendMessageSize(
+    static_cast<int>(std::min<size_t>(4 * impl_->opts.max_message_bytes, INT_MAX)));
   builder.RegisterService(&svc->graph);
   builder.RegisterService(&svc->node);
   builder.RegisterService(&svc->events);

@@ -7,7 +7,14 @@
 /// gateway only validates request fields, fills a missing origin and maps `v1::Status` codes to
 /// gRPC status codes unchanged (message "field: what"). Subscribe streams hold one server thread
 /// each and poll their event stream with a short timeout so cancellation and shutdown are seen
-/// promptly. Loopback only: binding any other address needs an access token, not supported yet.
+/// promptly.
+///
+/// Security: loopback by default; any other address needs a token file. With a token file every
+/// call carries `authorization: Bearer TOKEN` metadata and the token's role decides what it may
+/// do (read-only: inspect and subscribe; control: everything). TLS with a certificate and key,
+/// optionally requiring client certificates signed by a CA. Per client (gRPC connection):
+/// intents per second and open subscriptions are bounded (RESOURCE_EXHAUSTED). Tokens and
+/// metadata are never logged or echoed.
 ///
 /// Origin rule: a SetParam whose `origin.client_id` is empty gets `peer:<ServerContext::peer()>`
 /// (one id per connection), so every ParamChanged echo carries an origin.
@@ -29,7 +36,29 @@ struct gateway_options {
   size_t max_message_bytes = 4 << 20;
   /// Concurrent Subscribe streams; more get RESOURCE_EXHAUSTED.
   size_t max_subscribers = 256;
+  /// Concurrent Subscribe streams of one client (connection).
+  size_t max_subscribers_per_client = 64;
+  /// Intents (SetParam, SetParams, Settle, Trigger, Bypass, LoadPreset) per second of one
+  /// client, with a burst of one second's worth; 0: unlimited.
+  double max_intents_per_s = 2000;
+  /// Access tokens, one per line: `ROLE TOKEN` with ROLE `control` or `read-only`; `#`
+  /// comments. Required to listen on anything but loopback. The file must not be readable by
+  /// group or others, and tokens have at least 16 characters.
+  std::string token_file;
+  /// PEM certificate chain and private key: serve TLS instead of plaintext.
+  std::string tls_cert, tls_key;
+  /// PEM CA: clients must present a certificate it signed (mutual TLS).
+  std::string tls_client_ca;
+  /// Serve grpc.reflection.v1alpha (service and message descriptors) for grpcurl and friends.
+  bool reflection = false;
 };
+
+/// thread: any. Everything that can be wrong with `opts` before anything starts (address,
+/// non-loopback without a token file, token file, TLS files); nullopt when fine.
+std::optional<std::string> check_gateway_options(const gateway_options& opts);
+
+/// True when `listen` ("host:port") names a loopback address.
+bool is_loopback_listen(const std::string& listen);
 
 class gateway {
 public:
@@ -40,8 +69,8 @@ public:
   gateway& operator=(const gateway&) = delete;
 
   /// thread: control. Binds and starts serving; returns an error text (and serves nothing)
-  /// when the address does not parse, is not loopback, or cannot be bound (also when another
-  /// process already listens there: SO_REUSEPORT is off).
+  /// when `check_gateway_options` refuses the options or the address cannot be bound (also
+  /// when another process already listens there: SO_REUSEPORT is off).
   std::optional<std::string> start();
 
   /// thread: any. grpc.health.v1 status for "" and every studiograph service: SERVING once the

@@ -2,9 +2,69 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 namespace sg {
+
+std::optional<std::string> read_token_file(const std::string& path, std::string& token) {
+  std::ifstream in(path);
+  if (!in)
+    return "token file '" + path + "' cannot be read";
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string first, second;
+    if (!(words >> first) || first.front() == '#')
+      continue;
+    token = (words >> second) ? second : first;
+    return std::nullopt;
+  }
+  return "token file '" + path + "' holds no token";
+}
+
+namespace {
+
+std::optional<std::string> read_pem(const std::string& path, const char* what,
+                                    std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return std::string(what) + " '" + path + "' cannot be read";
+  std::ostringstream text;
+  text << in.rdbuf();
+  out = text.str();
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::string> channel_credentials(const client_security& sec,
+                                               std::shared_ptr<grpc::ChannelCredentials>& out) {
+  if (!sec.tls && sec.tls_ca.empty() && sec.tls_cert.empty() && sec.tls_key.empty()) {
+    out = grpc::InsecureChannelCredentials();
+    return std::nullopt;
+  }
+  if (sec.tls_cert.empty() != sec.tls_key.empty())
+    return std::string("a TLS client certificate needs both --tls-cert and --tls-key");
+  grpc::SslCredentialsOptions ssl;
+  if (!sec.tls_ca.empty())
+    if (auto e = read_pem(sec.tls_ca, "TLS CA", ssl.pem_root_certs))
+      return e;
+  if (!sec.tls_cert.empty()) {
+    if (auto e = read_pem(sec.tls_cert, "TLS certificate", ssl.pem_cert_chain))
+      return e;
+    if (auto e = read_pem(sec.tls_key, "TLS key", ssl.pem_private_key))
+      return e;
+  }
+  out = grpc::SslCredentials(ssl);
+  return std::nullopt;
+}
+
+void authorize(grpc::ClientContext& ctx, const client_options& opts) {
+  if (!opts.security.token.empty())
+    ctx.AddMetadata("authorization", "Bearer " + opts.security.token);
+}
 
 std::chrono::milliseconds backoff_delay(const client_options& opts, unsigned failures,
                                         double unit) {
@@ -24,7 +84,12 @@ std::shared_ptr<grpc::Channel> make_channel(const std::string& address,
   // GRPC_ARG_MIN_RECONNECT_BACKOFF_MS stays unset: gRPC also uses it as the connect timeout
   // (20 s by default), and a short one aborts handshakes on a busy machine.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  if (!opts.security.tls_server_name.empty())
+    args.SetSslTargetNameOverride(opts.security.tls_server_name);
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (channel_credentials(opts.security, creds))
+    creds = grpc::SslCredentials({});  // unreadable files: calls fail instead of going plain
+  return grpc::CreateCustomChannel(address, creds, args);
 }
 
 state_client::state_client(std::shared_ptr<grpc::Channel> channel, std::string client_id,
@@ -45,6 +110,7 @@ state_client::~state_client() {
 
 std::unique_ptr<grpc::ClientContext> state_client::unary_context() const {
   auto ctx = std::make_unique<grpc::ClientContext>();
+  authorize(*ctx, opts_);
   ctx->set_deadline(std::chrono::system_clock::now() + opts_.timeout);
   return ctx;
 }
@@ -148,6 +214,7 @@ void state_client::run(event_callback on_event, v1::SubscribeRequest filter,
   unsigned failures = 0;
   for (bool first = true; !stopping_; first = false) {
     auto ctx = std::make_shared<grpc::ClientContext>();
+    authorize(*ctx, opts_);
     auto channel = first ? this->channel() : make_channel_();
     {
       std::lock_guard lock(mtx_);

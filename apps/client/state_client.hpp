@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -23,6 +24,24 @@
 
 namespace sg {
 
+/// How a client proves who it is and checks the server (docs/API.md, "Connecting and
+/// security"). Empty: plaintext, no token (a loopback gateway without a token file).
+struct client_security {
+  std::string token;            ///< sent as `authorization: Bearer TOKEN` on every call
+  bool tls = false;             ///< TLS; implied by any of the files below
+  std::string tls_ca;           ///< PEM CA to verify the server (default: the system's roots)
+  std::string tls_cert, tls_key;  ///< PEM client certificate and key (mutual TLS)
+  std::string tls_server_name;  ///< the name the server certificate must carry, if not the host
+};
+
+/// Reads a token file: the first line that is not empty or a `#` comment, either `TOKEN` or
+/// `ROLE TOKEN` (the server's file format). Returns an error text, never the token.
+std::optional<std::string> read_token_file(const std::string& path, std::string& token);
+
+/// Channel credentials for `sec`; an error text when a file cannot be read.
+std::optional<std::string> channel_credentials(const client_security& sec,
+                                               std::shared_ptr<grpc::ChannelCredentials>& out);
+
 /// Deadlines of the unary calls and the reconnection policy of `watch`.
 struct client_options {
   std::chrono::milliseconds timeout{5000};  ///< per unary call
@@ -30,10 +49,16 @@ struct client_options {
   std::chrono::milliseconds backoff_max{5000};
   double backoff_factor = 2;
   double jitter = 0.2;  ///< each delay is scaled by a random factor in [1 - jitter, 1 + jitter]
+  client_security security;
 };
 
+/// Adds the bearer token of `opts` (if any) to a call.
+void authorize(grpc::ClientContext& ctx, const client_options& opts);
+
 /// A channel to `address` whose own reconnect backoff follows `opts`, with its own connection
-/// (not shared with other channels to the same address).
+/// (not shared with other channels to the same address), secured by `opts.security` (TLS
+/// files that cannot be read give a channel whose calls fail with UNAVAILABLE naming the file;
+/// check them first with `channel_credentials`).
 std::shared_ptr<grpc::Channel> make_channel(const std::string& address,
                                             const client_options& opts = {});
 

@@ -2,9 +2,11 @@
 ///
 /// Every command is one or two unary RPCs, except `watch`, which follows the event stream
 /// through sg::state_client (reconnects with exponential backoff, 100 ms .. 5 s, reseeding from
-/// the new Snapshot). Intents (set, settle, preset load) carry this process's origin.
+/// the new Snapshot), and `top`, which redraws a view fed by the same stream. Intents (set,
+/// settle, bypass, trigger, preset load) carry this process's origin.
 /// Exit codes: 0 ok, 1 usage, 2 rejected (INVALID_ARGUMENT / FAILED_PRECONDITION, or a graph
-/// with errors), 3 not found, 4 cannot reach the server (UNAVAILABLE / deadline), 5 other.
+/// with errors), 3 not found, 4 cannot reach the server (UNAVAILABLE / deadline), 5 other,
+/// 6 not allowed (UNAUTHENTICATED / PERMISSION_DENIED), 7 a limit (RESOURCE_EXHAUSTED).
 
 #include <unistd.h>
 
@@ -15,9 +17,11 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -29,6 +33,7 @@
 #include "apps/client/state_client.hpp"
 #include "graph/loader.hpp"
 #include "graph/params.hpp"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "studiograph/v1/service.grpc.pb.h"
 
 namespace {
@@ -43,6 +48,8 @@ enum exit_code : int {
   exit_not_found = 3,
   exit_unreachable = 4,
   exit_other = 5,
+  exit_denied = 6,
+  exit_limited = 7,
 };
 
 constexpr const char* exit_codes_help =
@@ -53,12 +60,16 @@ constexpr const char* exit_codes_help =
   "     validate, apply: the graph has errors\n"
   "  3  not found (NOT_FOUND)\n"
   "  4  cannot reach the server (UNAVAILABLE, DEADLINE_EXCEEDED)\n"
-  "  5  any other error\n";
+  "  5  any other error\n"
+  "  6  not allowed (UNAUTHENTICATED, PERMISSION_DENIED)\n"
+  "  7  a server limit (RESOURCE_EXHAUSTED: rate, size, subscribers)\n";
 
 struct global_options {
   std::string addr = "127.0.0.1:50051";
   bool json = false;
   double timeout_s = 5;
+  std::string token_file;
+  sg::client_security security;  // the token is read from token_file after parsing
 };
 
 // --- output helpers ---------------------------------------------------------------------------
@@ -94,6 +105,9 @@ int exit_for(grpc::StatusCode c) {
     case grpc::StatusCode::NOT_FOUND: return exit_not_found;
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED: return exit_unreachable;
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED: return exit_denied;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return exit_limited;
     default: return exit_other;
   }
 }
@@ -117,7 +131,7 @@ void print_json(const google::protobuf::Message& m) {
 using table = std::vector<std::vector<std::string>>;
 
 /// Left-aligned columns separated by two spaces; the first row is the header.
-void print_table(const table& rows) {
+void print_table(const table& rows, std::ostream& os = std::cout) {
   std::vector<size_t> width;
   for (const auto& r : rows)
     for (size_t i = 0; i < r.size(); ++i) {
@@ -128,7 +142,7 @@ void print_table(const table& rows) {
     std::string line;
     for (size_t i = 0; i < r.size(); ++i)
       line += i + 1 < r.size() ? r[i] + std::string(width[i] - r[i].size() + 2, ' ') : r[i];
-    std::cout << line << '\n';
+    os << line << '\n';
   }
 }
 
@@ -205,6 +219,7 @@ sg::client_options client_options_of(const global_options& g) {
   sg::client_options opts;
   opts.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
     std::chrono::duration<double>(g.timeout_s));
+  opts.security = g.security;
   return opts;
 }
 
@@ -216,7 +231,9 @@ std::shared_ptr<grpc::Channel> make_channel(const global_options& g) {
 /// A client context bounded by --timeout.
 std::unique_ptr<grpc::ClientContext> make_context(const global_options& g) {
   auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + client_options_of(g).timeout);
+  const auto opts = client_options_of(g);
+  ctx->set_deadline(std::chrono::system_clock::now() + opts.timeout);
+  sg::authorize(*ctx, opts);
   return ctx;
 }
 
@@ -396,8 +413,82 @@ struct set_flags {
   uint32_t settle_ms = 0;
 };
 
-int cmd_set(const global_options& g, const std::string& target, const std::string& text,
-            const set_flags& f) {
+/// VALUE parsed with the type of `param` of the node in `node` (as the server will judge it),
+/// or the INVALID_ARGUMENT status saying why not; `field` prefixes the field names.
+grpc::Status parse_param(const v1::GetNodeReply& node, const std::string& param,
+                         const std::string& text, const std::string& field, v1::Value& out) {
+  const v1::ParamDescriptor* desc = nullptr;
+  for (const auto& p : node.type_info().params())
+    if (p.name() == param)
+      desc = &p;
+  if (!desc)
+    return {grpc::StatusCode::INVALID_ARGUMENT,
+            field + "param: node '" + node.node().id() + "' (" + node.node().type() +
+              ") has no parameter '" + param + "'"};
+  auto info = to_param_info(*desc);
+  std::string error;
+  auto value = info ? sg::parse_value(*info, text, error) : std::nullopt;
+  if (!value)
+    return {grpc::StatusCode::INVALID_ARGUMENT,
+            field + "value: " + (info ? error : "parameter type unknown to this sgctl")};
+  out = *value;
+  return grpc::Status::OK;
+}
+
+/// `set NODE P=V [P=V...]`: every value parsed first, then one SetParams (all or none).
+int cmd_set_many(const global_options& g, const std::string& node_id,
+                 const std::vector<std::string>& assignments, const set_flags& f) {
+  for (const auto& a : assignments)
+    if (a.find('=') == std::string::npos || a.front() == '=') {
+      std::cerr << "sgctl: set: expected NODE.PARAM VALUE or NODE PARAM=VALUE..., got '" << a
+                << "'\n";
+      return exit_usage;
+    }
+  v1::GetNodeReply node;
+  if (auto s = get_node(g, node_id, node); !s.ok())
+    return fail(s);
+  v1::SetParamsRequest req;
+  req.set_node(node_id);
+  req.set_persist(f.persist);
+  req.set_overlay_source(f.overlay);
+  req.set_settle_ms(f.settle_ms);
+  req.mutable_origin()->set_client_id(client_id());
+  req.mutable_origin()->set_client_rev(1);
+  for (size_t i = 0; i < assignments.size(); ++i) {
+    const auto& a = assignments[i];
+    const auto eq = a.find('=');
+    auto* entry = req.add_params();
+    entry->set_param(a.substr(0, eq));
+    const std::string field = "params[" + std::to_string(i) + "].";
+    if (auto s = parse_param(node, entry->param(), a.substr(eq + 1), field,
+                             *entry->mutable_value());
+        !s.ok())
+      return fail(s);
+  }
+  v1::SetParamsReply reply;
+  auto stub = v1::NodeService::NewStub(make_channel(g));
+  if (auto s = stub->SetParams(make_context(g).get(), req, &reply); !s.ok())
+    return fail(s);
+  if (g.json) {
+    print_json(reply);
+    return exit_ok;
+  }
+  for (const auto& a : reply.applied())
+    std::cout << a.node() << '.' << a.param() << " = " << value_text(a)
+              << " node_rev=" << a.node_rev() << change_details(a) << '\n';
+  return exit_ok;
+}
+
+int cmd_set(const global_options& g, const std::string& target,
+            const std::vector<std::string>& values, const set_flags& f) {
+  if (target.find('.') == std::string::npos)
+    return cmd_set_many(g, target, values, f);
+  if (values.size() != 1) {
+    std::cerr << "sgctl: set: NODE.PARAM takes one VALUE; for several use "
+                 "'set NODE PARAM=VALUE PARAM=VALUE...'\n";
+    return exit_usage;
+  }
+  const std::string& text = values.front();
   auto np = split_target("set", target);
   if (!np)
     return exit_usage;
@@ -405,20 +496,10 @@ int cmd_set(const global_options& g, const std::string& target, const std::strin
   v1::GetNodeReply node;
   if (auto s = get_node(g, node_id, node); !s.ok())
     return fail(s);
-  const v1::ParamDescriptor* desc = nullptr;
-  for (const auto& p : node.type_info().params())
-    if (p.name() == param)
-      desc = &p;
-  if (!desc)
-    return fail({grpc::StatusCode::INVALID_ARGUMENT,
-                 "param: node '" + node_id + "' (" + node.node().type() +
-                   ") has no parameter '" + param + "'"});
-  auto info = to_param_info(*desc);
-  std::string error;
-  auto value = info ? sg::parse_value(*info, text, error) : std::nullopt;
-  if (!value)
-    return fail({grpc::StatusCode::INVALID_ARGUMENT,
-                 "value: " + (info ? error : "parameter type unknown to this sgctl")});
+  v1::Value parsed;
+  if (auto s = parse_param(node, param, text, "", parsed); !s.ok())
+    return fail(s);
+  const std::optional<v1::Value> value = parsed;
 
   v1::SetParamReply reply;
   const sg::set_options opts{
@@ -554,8 +635,11 @@ std::optional<v1::EventKind> parse_kind(std::string name) {
 
 std::string levels(const google::protobuf::RepeatedField<float>& db) {
   std::string s;
-  for (float x : db)
-    s += (s.empty() ? "" : ",") + fixed(x, 1);
+  for (float x : db) {
+    if (!s.empty())
+      s += ',';
+    s += fixed(x, 1);
+  }
   return s;
 }
 
@@ -640,6 +724,12 @@ std::string event_line(const v1::Event& ev) {
          << " coalesced=" << d.coalesced();
       break;
     }
+    case v1::Event::kBypassed: {
+      const auto& b = ev.bypassed();
+      os << "bypass " << b.node() << (b.bypassed() ? " on" : " off") << " rev=" << b.node_rev()
+         << " origin=" << origin_text(b.origin());
+      break;
+    }
     default: os << "unknown"; break;
   }
   return os.str();
@@ -663,7 +753,7 @@ int cmd_watch(const global_options& g, const watch_options& w) {
     if (!kind) {
       std::cerr << "sgctl: watch: unknown event kind '" << k
                 << "' (param_changed, node_status, device_status, graph_applied, meter, "
-                   "snapshot, preset_loaded, durable)\n";
+                   "snapshot, preset_loaded, durable, bypass)\n";
       return exit_usage;
     }
     req.add_kinds(*kind);
@@ -733,7 +823,9 @@ int cmd_status(const global_options& g) {
   std::cout << "version  " << reply.version() << '\n'
             << "uptime   " << fixed(reply.uptime_s(), 1) << " s\n"
             << "graph    " << or_dash(reply.graph_name()) << '\n'
-            << "gateway  " << or_dash(reply.gateway_address()) << '\n';
+            << "gateway  " << or_dash(reply.gateway_address())
+            << (reply.tls() ? " tls" : " plaintext")
+            << (reply.auth() ? " tokens" : " no-auth") << '\n';
   if (reply.devices().empty())
     return exit_ok;
   table rows{
@@ -747,6 +839,21 @@ int cmd_status(const global_options& g) {
                     d.realtime_priority() ? "yes" : "no"});
   std::cout << '\n';
   print_table(rows);
+  table loads{{"NODE", "DEVICE", "LOAD"}};
+  for (const auto& d : reply.devices())
+    for (const auto& nl : d.node_loads())
+      loads.push_back({nl.node(), d.device(), fixed(nl.load() * 100, 2) + "%"});
+  if (loads.size() > 1) {
+    std::cout << '\n';
+    print_table(loads);
+  }
+  table clients{{"CLIENT", "ROLE", "SUBS", "CALLS", "INTENTS", "LIMITED", "IDLE"}};
+  for (const auto& c : reply.clients())
+    clients.push_back({c.peer(), c.role(), std::to_string(c.subscriptions()),
+                       std::to_string(c.calls()), std::to_string(c.intents()),
+                       std::to_string(c.limited()), fixed(c.idle_s(), 1) + " s"});
+  std::cout << '\n';
+  print_table(clients);
   return exit_ok;
 }
 
@@ -825,6 +932,303 @@ int cmd_apply(const global_options& g, const std::string& file) {
   return exit_ok;
 }
 
+
+// --- bypass, trigger, graph, export, health -------------------------------------------------
+
+int cmd_bypass(const global_options& g, const std::string& node, const std::string& state) {
+  bool on = true;
+  if (state == "off" || state == "false")
+    on = false;
+  else if (state != "on" && state != "true") {
+    std::cerr << "sgctl: bypass: expected on or off, got '" << state << "'\n";
+    return exit_usage;
+  }
+  v1::BypassRequest req;
+  req.set_node(node);
+  req.set_bypass(on);
+  req.mutable_origin()->set_client_id(client_id());
+  req.mutable_origin()->set_client_rev(1);
+  v1::BypassReply reply;
+  auto stub = v1::NodeService::NewStub(make_channel(g));
+  if (auto s = stub->Bypass(make_context(g).get(), req, &reply); !s.ok())
+    return fail(s);
+  if (g.json)
+    print_json(reply);
+  else
+    std::cout << node << ": bypass " << (reply.applied().bypassed() ? "on" : "off")
+              << " node_rev=" << reply.applied().node_rev() << '\n';
+  return exit_ok;
+}
+
+struct trigger_args {
+  std::string kind = "trigger";
+  uint32_t note = 60;
+  float velocity = 1;
+  uint32_t delay_ms = 0;
+};
+
+int cmd_trigger(const global_options& g, const std::string& node, const trigger_args& t) {
+  v1::TriggerRequest req;
+  req.set_node(node);
+  std::string kind = t.kind;
+  std::transform(kind.begin(), kind.end(), kind.begin(), ::toupper);
+  v1::TriggerRequest::Kind k{};
+  if (!v1::TriggerRequest::Kind_Parse("KIND_" + kind, &k) ||
+      k == v1::TriggerRequest::KIND_UNSPECIFIED) {
+    std::cerr << "sgctl: trigger: unknown kind '" << t.kind
+              << "' (trigger, note_on, note_off, stop)\n";
+    return exit_usage;
+  }
+  req.set_kind(k);
+  req.set_note(t.note);
+  req.set_velocity(t.velocity);
+  req.set_delay_ms(t.delay_ms);
+  req.mutable_origin()->set_client_id(client_id());
+  req.mutable_origin()->set_client_rev(1);
+  v1::TriggerReply reply;
+  auto stub = v1::NodeService::NewStub(make_channel(g));
+  if (auto s = stub->Trigger(make_context(g).get(), req, &reply); !s.ok())
+    return fail(s);
+  if (g.json)
+    print_json(reply);
+  else
+    std::cout << node << ": " << t.kind
+              << (k == v1::TriggerRequest::KIND_NOTE_ON || k == v1::TriggerRequest::KIND_NOTE_OFF
+                    ? " note=" + std::to_string(t.note)
+                    : std::string())
+              << '\n';
+  return exit_ok;
+}
+
+/// The running graph: devices, nodes with their placement, edges.
+int cmd_graph(const global_options& g) {
+  auto stub = v1::GraphService::NewStub(make_channel(g));
+  v1::GetGraphReply reply;
+  if (auto s = stub->GetGraph(make_context(g).get(), {}, &reply); !s.ok())
+    return fail(s);
+  if (g.json) {
+    print_json(reply);
+    return exit_ok;
+  }
+  const auto& gr = reply.graph();
+  std::cout << "graph " << or_dash(gr.name()) << " rev=" << reply.graph_rev()
+            << " nodes=" << gr.nodes_size() << " edges=" << gr.edges_size()
+            << " devices=" << gr.devices_size() << '\n';
+  if (!gr.devices().empty()) {
+    table rows{{"DEVICE", "KIND", "BACKEND", "RATE", "BLOCK", "CH"}};
+    for (const auto& d : gr.devices())
+      rows.push_back({d.name(), d.kind(), or_dash(d.backend()), std::to_string(d.sample_rate()),
+                      std::to_string(d.block()), std::to_string(d.channels())});
+    std::cout << '\n';
+    print_table(rows);
+  }
+  table nodes{{"NODE", "TYPE", "DEVICE", "PARAMS"}};
+  for (const auto& n : gr.nodes())
+    nodes.push_back({n.id(), n.type(), or_dash(n.device()), std::to_string(n.params_size())});
+  std::cout << '\n';
+  print_table(nodes);
+  if (!gr.edges().empty()) {
+    std::cout << '\n';
+    for (const auto& e : gr.edges())
+      std::cout << e.from_node() << '.' << e.from_port() << " -> " << e.to_node() << '.'
+                << e.to_port() << '\n';
+  }
+  return exit_ok;
+}
+
+/// The running graph as a graph file, to stdout or `out`.
+int cmd_export(const global_options& g, bool committed, const std::string& out) {
+  auto stub = v1::GraphService::NewStub(make_channel(g));
+  v1::ExportGraphRequest req;
+  req.set_committed(committed);
+  v1::ExportGraphReply reply;
+  if (auto s = stub->ExportGraph(make_context(g).get(), req, &reply); !s.ok())
+    return fail(s);
+  if (g.json) {
+    print_json(reply);
+    return exit_ok;
+  }
+  if (out.empty() || out == "-") {
+    std::cout << reply.yaml();
+    return exit_ok;
+  }
+  std::ofstream file(out, std::ios::binary | std::ios::trunc);
+  if (!(file << reply.yaml()) || !file.flush()) {
+    std::cerr << "sgctl: export: cannot write '" << out << "'\n";
+    return exit_other;
+  }
+  std::cout << out << ": exported graph rev=" << reply.graph_rev() << '\n';
+  return exit_ok;
+}
+
+/// grpc.health.v1 Check; exit 0 only when SERVING.
+int cmd_health(const global_options& g, const std::string& service) {
+  auto stub = grpc::health::v1::Health::NewStub(make_channel(g));
+  grpc::health::v1::HealthCheckRequest req;
+  req.set_service(service);
+  grpc::health::v1::HealthCheckResponse reply;
+  if (auto s = stub->Check(make_context(g).get(), req, &reply); !s.ok())
+    return fail(s);
+  if (g.json)
+    print_json(reply);
+  else
+    std::cout << (service.empty() ? "server" : service) << ": "
+              << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(reply.status())
+              << '\n';
+  return reply.status() == grpc::health::v1::HealthCheckResponse::SERVING ? exit_ok
+                                                                           : exit_unreachable;
+}
+
+// --- top ------------------------------------------------------------------------------------
+
+/// What `top` shows, rebuilt from the event stream: the Snapshot seeds it (also after a
+/// reconnect), device status and meter events keep it current.
+struct top_view {
+  struct node_row {
+    std::string id, type, device;
+    v1::NodeStatus::State state{};
+    bool bypassed = false;
+  };
+  std::string graph;
+  uint64_t graph_rev = 0;
+  std::vector<node_row> nodes;
+  std::map<std::string, v1::DeviceStatus> devices;
+  std::map<std::string, v1::MeterLevels> meters;
+  uint64_t events = 0;
+  uint64_t retries = 0;  // subscription attempts after the first
+  std::string link = "connecting";
+
+  void apply(const v1::Event& ev) {
+    ++events;
+    switch (ev.body_case()) {
+      case v1::Event::kSnapshot: {
+        const auto& snap = ev.snapshot();
+        graph = snap.graph_name();
+        graph_rev = snap.graph_rev();
+        nodes.clear();
+        for (const auto& n : snap.nodes())
+          nodes.push_back({n.id(), n.type(), n.device(), n.state(), n.bypassed()});
+        devices.clear();
+        for (const auto& d : snap.devices())
+          devices[d.device()] = d;
+        link = "connected";
+        break;
+      }
+      case v1::Event::kDeviceStatus: devices[ev.device_status().device()] = ev.device_status(); break;
+      case v1::Event::kMeter: meters[ev.meter().node()] = ev.meter(); break;
+      case v1::Event::kNodeStatus:
+        for (auto& n : nodes)
+          if (n.id == ev.node_status().node())
+            n.state = ev.node_status().state();
+        break;
+      case v1::Event::kBypassed:
+        for (auto& n : nodes)
+          if (n.id == ev.bypassed().node())
+            n.bypassed = ev.bypassed().bypassed();
+        break;
+      case v1::Event::kGraphApplied:
+        graph = ev.graph_applied().name();
+        graph_rev = ev.graph_applied().graph_rev();
+        break;
+      default: break;
+    }
+  }
+
+  /// The load of `node` from its device's latest status, if reported.
+  std::optional<double> node_load(const std::string& node) const {
+    for (const auto& [name, d] : devices)
+      for (const auto& nl : d.node_loads())
+        if (nl.node() == node)
+          return nl.load();
+    return std::nullopt;
+  }
+
+  void print(std::ostream& os, const std::string& addr) const {
+    char now[16];
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    std::strftime(now, sizeof now, "%H:%M:%S", &tm);
+    os << "studiograph top  " << addr << "  graph " << or_dash(graph) << " rev " << graph_rev
+       << "  " << now << "  " << link << "  events " << events << "  retries " << retries
+       << "\n\n";
+    table dev{{"DEVICE", "STATE", "BACKEND", "RATE", "BLOCK", "BLOCKS", "XRUNS", "LOAD", "PEAK",
+               "RT"}};
+    for (const auto& [name, d] : devices)
+      dev.push_back({name, lower_state(v1::DeviceStatus_State_Name(d.state())),
+                     or_dash(d.backend()), std::to_string(d.sample_rate()),
+                     std::to_string(d.block()), std::to_string(d.blocks()),
+                     std::to_string(d.xruns()), fixed(d.load() * 100, 1) + "%",
+                     fixed(d.peak_load() * 100, 1) + "%", d.realtime_priority() ? "yes" : "no"});
+    print_table(dev, os);
+    os << '\n';
+    table rows{{"NODE", "TYPE", "DEVICE", "STATE", "LOAD", "BYPASS", "PEAK dB", "RMS dB"}};
+    for (const auto& n : nodes) {
+      auto load = node_load(n.id);
+      auto meter = meters.find(n.id);
+      rows.push_back({n.id, n.type, or_dash(n.device),
+                      lower_state(v1::NodeStatus_State_Name(n.state)),
+                      load ? fixed(*load * 100, 2) + "%" : "-", n.bypassed ? "on" : "-",
+                      meter != meters.end() ? levels(meter->second.peak_db()) : "-",
+                      meter != meters.end() ? levels(meter->second.rms_db()) : "-"});
+    }
+    print_table(rows, os);
+  }
+};
+
+struct top_options {
+  double interval_s = 1;
+  uint64_t frames = 0;  // 0: until interrupted
+};
+
+/// A live view redrawn every interval; on a terminal the screen is cleared between frames,
+/// otherwise frames follow each other separated by a blank line. Reconnects like `watch`.
+int cmd_top(const global_options& g, const top_options& t) {
+  if (g.json) {
+    std::cerr << "sgctl: top: is a view for people; use 'watch --json' for scripts\n";
+    return exit_usage;
+  }
+  std::mutex mtx;
+  top_view view;
+  std::optional<grpc::Status> failure;
+  bool connected_once = false;
+  auto client = make_client(g);
+  client->watch(
+    [&](const v1::Event& ev, bool) {
+      std::lock_guard lock(mtx);
+      connected_once = true;
+      view.apply(ev);
+    },
+    {},
+    [&](const grpc::Status& status, std::chrono::milliseconds retry_in) {
+      std::lock_guard lock(mtx);
+      const bool gone = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                        status.error_code() == grpc::StatusCode::CANCELLED || status.ok();
+      if (!gone || !connected_once) {
+        failure = status;
+        return false;
+      }
+      view.link = "reconnecting in " + std::to_string(retry_in.count()) + " ms (" +
+                  code_name(status.error_code()) + ")";
+      return true;
+    });
+  const bool tty = isatty(STDOUT_FILENO);
+  const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::duration<double>(std::max(0.05, t.interval_s)));
+  for (uint64_t frame = 0; t.frames == 0 || frame < t.frames; ++frame) {
+    std::this_thread::sleep_for(interval);
+    std::lock_guard lock(mtx);
+    if (failure)
+      break;
+    std::cout << (tty ? "\x1b[H\x1b[2J" : (frame ? "\n" : ""));
+    view.retries = client->reconnects();
+    view.print(std::cout, g.addr);
+    std::cout.flush();
+  }
+  client->stop();
+  return failure ? fail(*failure) : exit_ok;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -838,18 +1242,30 @@ int main(int argc, char** argv) {
   app.add_option("--timeout", g.timeout_s, "seconds per request (watch: no limit)")
     ->capture_default_str()
     ->check(CLI::PositiveNumber);
+  app.add_option("--token-file", g.token_file,
+                 "file holding the access token (TOKEN or 'ROLE TOKEN'), sent as "
+                 "'authorization: Bearer TOKEN'");
+  app.add_flag("--tls", g.security.tls, "connect with TLS (verified with the system's CAs)");
+  app.add_option("--tls-ca", g.security.tls_ca, "verify the server with this PEM CA (implies --tls)");
+  app.add_option("--tls-cert", g.security.tls_cert, "client certificate, PEM (implies --tls)");
+  app.add_option("--tls-key", g.security.tls_key, "client private key, PEM");
+  app.add_option("--tls-server-name", g.security.tls_server_name,
+                 "the name the server certificate must carry (default: the host of --addr)");
 
   app.add_subcommand("nodes", "list running nodes: id, type, device, rev, state");
   app.add_subcommand("types", "list node types and their parameters");
-  std::string node, target, value, file, source;
+  std::string node, target, file, source;
   app.add_subcommand("get", "show a node's parameters with every layer")
     ->add_option("NODE", node)
     ->required();
 
   set_flags sf;
-  auto* set = app.add_subcommand("set", "set a parameter (VALUE parsed with the param's type)");
-  set->add_option("NODE.PARAM", target)->required();
-  set->add_option("VALUE", value)->required();
+  std::vector<std::string> values;
+  auto* set = app.add_subcommand(
+    "set", "set a parameter: NODE.PARAM VALUE, or several of one node atomically: "
+           "NODE PARAM=VALUE PARAM=VALUE... (values parsed with the params' types)");
+  set->add_option("TARGET", target, "NODE.PARAM, or NODE")->required();
+  set->add_option("VALUES", values, "VALUE, or PARAM=VALUE...")->required();
   auto* overlay = set->add_option("--overlay", sf.overlay,
                                   "write SOURCE's overlay (automation) instead of committing")
                     ->type_name("SOURCE");
@@ -886,9 +1302,37 @@ int main(int argc, char** argv) {
   watch->add_option("--node", w.nodes, "only events of this node (repeatable)");
   watch->add_option("--kind", w.kinds,
                     "only this kind: param_changed, node_status, device_status, "
-                    "graph_applied, meter, snapshot, preset_loaded, durable (repeatable)");
+                    "graph_applied, meter, snapshot, preset_loaded, durable, bypass (repeatable)");
   watch->add_option("--count", w.count, "exit after N events (the snapshot counts)");
-  app.add_subcommand("status", "process status: version, uptime, graph, devices");
+  app.add_subcommand("status", "process status: version, uptime, graph, devices, node loads, "
+                               "gateway clients");
+  std::string bypass_state = "on";
+  auto* bypass = app.add_subcommand("bypass", "bypass a node's processing (outputs carry inputs)");
+  bypass->add_option("NODE", node)->required();
+  bypass->add_option("STATE", bypass_state, "on or off")->capture_default_str();
+  trigger_args ta;
+  auto* trigger = app.add_subcommand("trigger", "send a trigger or note to a node");
+  trigger->add_option("NODE", node)->required();
+  trigger->add_option("KIND", ta.kind, "trigger, note_on, note_off or stop")
+    ->capture_default_str();
+  trigger->add_option("--note", ta.note, "MIDI note 0..127")->capture_default_str();
+  trigger->add_option("--velocity", ta.velocity, "0..1")->capture_default_str();
+  trigger->add_option("--delay-ms", ta.delay_ms, "due this many ms from now");
+  app.add_subcommand("graph", "the running graph: devices, nodes, edges");
+  bool committed = false;
+  std::string out;
+  auto* exp = app.add_subcommand("export", "the running graph as a graph file (YAML)");
+  exp->add_flag("--committed", committed,
+                "with the session's values (committed ?? base, never overlays)");
+  exp->add_option("-o,--out", out, "write to FILE instead of stdout");
+  std::string service;
+  app.add_subcommand("health", "grpc.health.v1 Check (exit 0 only when SERVING)")
+    ->add_option("SERVICE", service, "e.g. studiograph.v1.NodeService (default: the server)");
+  top_options to;
+  auto* top = app.add_subcommand("top", "live view: devices, xruns, load per device and node, "
+                                        "meters (reconnects)");
+  top->add_option("--interval", to.interval_s, "seconds between redraws")->capture_default_str();
+  top->add_option("--frames", to.frames, "exit after N frames (0: until Ctrl-C)");
   app.add_subcommand("validate", "validate a graph file on the server")
     ->add_option("FILE", file)
     ->required();
@@ -905,6 +1349,19 @@ int main(int argc, char** argv) {
     return exit_usage;
   }
 
+  if (!g.token_file.empty())
+    if (auto e = sg::read_token_file(g.token_file, g.security.token)) {
+      std::cerr << "sgctl: " << *e << '\n';
+      return exit_usage;
+    }
+  {
+    std::shared_ptr<grpc::ChannelCredentials> creds;
+    if (auto e = sg::channel_credentials(g.security, creds)) {
+      std::cerr << "sgctl: " << *e << '\n';
+      return exit_usage;
+    }
+  }
+
   const auto* cmd = app.get_subcommands().front();
   const auto& name = cmd->get_name();
   if (name == "nodes")
@@ -914,7 +1371,19 @@ int main(int argc, char** argv) {
   if (name == "get")
     return cmd_get(g, node);
   if (name == "set")
-    return cmd_set(g, target, value, sf);
+    return cmd_set(g, target, values, sf);
+  if (name == "bypass")
+    return cmd_bypass(g, node, bypass_state);
+  if (name == "trigger")
+    return cmd_trigger(g, node, ta);
+  if (name == "graph")
+    return cmd_graph(g);
+  if (name == "export")
+    return cmd_export(g, committed, out);
+  if (name == "health")
+    return cmd_health(g, service);
+  if (name == "top")
+    return cmd_top(g, to);
   if (name == "settle")
     return cmd_settle(g, target, source);
   if (name == "preset")

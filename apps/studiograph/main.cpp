@@ -135,6 +135,15 @@ std::string status_line(runtime& rt, double elapsed) {
   std::snprintf(buf, sizeof buf, "[%6.1fs] %s", elapsed, st.graph_name().c_str());
   line = buf;
   for (const auto& d : st.devices()) {
+    if (d.backend() == "gstreamer") {  // video devices: frames, drops, rate and their sinks
+      std::snprintf(buf, sizeof buf, " | %s: video %s, frames %llu, dropped %llu, %.1f fps%s",
+                    d.device().c_str(), d.message().c_str(),
+                    static_cast<unsigned long long>(d.blocks()),
+                    static_cast<unsigned long long>(d.xruns()), d.fps(),
+                    d.state() == v1::DeviceStatus::STATE_RUNNING ? "" : " [not running]");
+      line += buf;
+      continue;
+    }
     std::snprintf(buf, sizeof buf,
                   " | %s: %s %u Hz/%u, blocks %llu, xruns %llu, load %.1f%%%s", d.device().c_str(),
                   d.backend().c_str(), d.sample_rate(), d.block(),
@@ -147,8 +156,17 @@ std::string status_line(runtime& rt, double elapsed) {
   return line;
 }
 
-int cmd_run(const std::string& path, const std::string& listen, double duration,
+int cmd_run(const std::string& path, const gateway_options& gw_opts, double duration,
             const std::string& state, const std::string& score_path) {
+  // The gateway's options are checked before anything starts: a refused address, token file or
+  // certificate must not leave a device open.
+  if (auto err = check_gateway_options(gw_opts)) {
+    std::cerr << "studiograph: gateway: " << *err << '\n';
+    return gateway_failed;
+  }
+  if (!is_loopback_listen(gw_opts.listen) && gw_opts.tls_cert.empty())
+    std::cerr << "studiograph: warning: serving " << gw_opts.listen
+              << " without TLS: access tokens travel in plaintext (use --tls-cert/--tls-key)\n";
   v1::GraphSpec spec;
   if (!load(path, spec))
     return invalid_graph;
@@ -164,7 +182,7 @@ int cmd_run(const std::string& path, const std::string& listen, double duration,
               << '\n';
     return start_failed;
   }
-  gateway gw(rt, gateway_options{listen});
+  gateway gw(rt, gw_opts);
   if (auto err = gw.start()) {
     std::cerr << "studiograph: gateway: " << *err << '\n';
     return gateway_failed;
@@ -302,6 +320,22 @@ int main(int argc, char** argv) {
   run->add_option("--listen", listen, "gRPC gateway address HOST:PORT (loopback by default)")
     ->capture_default_str();
   run->add_option("--duration", duration, "Stop after SECONDS (default: until Ctrl-C)");
+  gateway_options gw_opts;
+  run->add_option("--token-file", gw_opts.token_file,
+                  "Access tokens, one 'control TOKEN' or 'read-only TOKEN' per line (mode 600); "
+                  "required to listen on a non-loopback address");
+  run->add_option("--tls-cert", gw_opts.tls_cert, "Serve TLS with this PEM certificate chain");
+  run->add_option("--tls-key", gw_opts.tls_key, "PEM private key of --tls-cert");
+  run->add_option("--tls-client-ca", gw_opts.tls_client_ca,
+                  "Require client certificates signed by this PEM CA (mutual TLS)");
+  run->add_flag("--reflection", gw_opts.reflection,
+                "Serve gRPC server reflection (for grpcurl and similar tools)");
+  run->add_option("--max-intents-per-s", gw_opts.max_intents_per_s,
+                  "Intents per second per client connection (0: unlimited)")
+    ->capture_default_str();
+  run->add_option("--max-subscribers", gw_opts.max_subscribers,
+                  "Concurrent event subscriptions of the gateway")
+    ->capture_default_str();
   std::string state;
   run->add_option("--state", state,
                   "Persistence database FILE, or 'none' for a session without persistence "
@@ -323,8 +357,10 @@ int main(int argc, char** argv) {
   run->add_option("--score", score, "Notes and triggers to play (YAML, see GRAPH_FORMAT.md)");
 
   CLI11_PARSE(app, argc, argv);
-  if (run->parsed())
-    return cmd_run(path, listen, duration, state, score);
+  if (run->parsed()) {
+    gw_opts.listen = listen;
+    return cmd_run(path, gw_opts, duration, state, score);
+  }
   if (validate->parsed())
     return cmd_validate(path);
   if (render->parsed())

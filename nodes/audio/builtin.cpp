@@ -13,7 +13,9 @@
 #include "nodes/audio/reverb/reverb.hpp"
 #include "nodes/audio/sine/sine.hpp"
 #include "nodes/audio/synth/synth.hpp"
+#include "nodes/control/control.hpp"
 #include "nodes/store/store.hpp"
+#include "nodes/video/core/video_params.hpp"
 
 namespace sg {
 
@@ -36,6 +38,8 @@ const node_registry& node_registry::builtin() {
     r.add(synth_info());
     r.add(player_info());
     r.add(recorder_info());
+    video::add_video_nodes(r);
+    add_control_nodes(r);
     return r;
   }();
   return registry;

@@ -57,6 +57,8 @@ struct node_info {
   std::vector<port_info> ports;
   std::vector<param_info> params;
   bool needs_device = false;
+  /// The kind of device `device:` names; empty: audio, or video for nodes with video ports.
+  std::string device_kind;
   /// Accepts notes and triggers (kernel_event); gRPC Trigger and controllers may target it.
   bool accepts_events = false;
   /// Keeps audio history (delay lines, reverb tails, envelopes): an xrun disturbs it.

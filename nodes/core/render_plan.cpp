@@ -168,6 +168,7 @@ std::unique_ptr<render_plan> render_plan::compile(std::vector<plan_node_spec> no
   plan->kernels_.resize(n);
   plan->reused_.assign(n, false);
   plan->node_ns_ = std::make_unique<std::atomic<uint64_t>[]>(n);
+  plan->bypassed_ = std::make_unique<uint8_t[]>(n);
   for (size_t i = 0; i < n; ++i) {
     auto& spec = nodes[i];
     const bool fits = !spec.check_layout || (spec.existing_in == ports[i].in_ch &&
@@ -255,7 +256,10 @@ void render_plan::run(uint32_t frames, const audio_bus& device_out, telemetry_qu
       ++last;
     ctx.events = last > first ? events + first : nullptr;
     ctx.n_events = last - first;
-    s.k->process(ctx);
+    if (bypassed_[s.slot])
+      pass_through(s, frames);
+    else
+      s.k->process(ctx);
     if (!timed)
       continue;
     const auto after = realtime_now();
@@ -269,8 +273,25 @@ void render_plan::run(uint32_t frames, const audio_bus& device_out, telemetry_qu
 }
 
 void render_plan::set_param(uint32_t slot, uint32_t index, double value) noexcept {
-  if (slot < kernels_.size())
+  if (slot >= kernels_.size())
+    return;
+  if (index == bypass_param_index)
+    bypassed_[slot] = value != 0;
+  else
     kernels_[slot]->set_param(index, value);
+}
+
+void render_plan::pass_through(const step& s, uint32_t frames) noexcept {
+  for (uint32_t o = 0; o < s.out_count; ++o) {
+    const auto& dst = buses_[s.out_begin + o];
+    const audio_bus* src = o < s.in_count ? &inputs_[s.in_begin + o] : nullptr;
+    for (uint32_t c = 0; c < dst.count; ++c) {
+      if (src && src->count > 0)
+        std::memmove(dst.channels[c], src->channels[c % src->count], frames * sizeof(float));
+      else
+        std::memset(dst.channels[c], 0, frames * sizeof(float));
+    }
+  }
 }
 
 std::vector<uint32_t> render_plan::order() const {

@@ -10,6 +10,11 @@
 
 namespace sg {
 
+/// The parameter index that switches a slot's bypass (value 0: off, else on) instead of
+/// reaching its kernel: a bypassed kernel is not processed and each of its outputs carries the
+/// matching input (channel c from input channel c % n) or silence.
+inline constexpr uint32_t bypass_param_index = 0xffffffffu;
+
 /// One node of a clock domain, as the plan compiler receives it.
 struct plan_node_spec {
   std::string id;
@@ -63,7 +68,8 @@ public:
            const kernel_event* events = nullptr, const uint32_t* event_slots = nullptr,
            uint32_t n_events = 0) noexcept SG_NONBLOCKING;
 
-  /// thread: realtime. Forwards a parameter to the kernel in `slot` (ignored if out of range).
+  /// thread: realtime. Forwards a parameter to the kernel in `slot` (ignored if out of range);
+  /// `bypass_param_index` switches the slot's bypass.
   void set_param(uint32_t slot, uint32_t index, double value) noexcept SG_NONBLOCKING;
 
   uint32_t max_block() const { return format_.max_block; }
@@ -95,6 +101,8 @@ private:
   uint32_t add_bus(uint32_t channels);
   static void mix(const audio_bus& src, const audio_bus& dst, uint32_t frames) noexcept
     SG_NONBLOCKING;
+  /// Outputs of a bypassed step: the matching input or silence.
+  void pass_through(const step& s, uint32_t frames) noexcept SG_NONBLOCKING;
 
   audio_format format_;
   std::vector<float> pool_;
@@ -109,6 +117,7 @@ private:
   std::vector<std::vector<uint32_t>> in_ch_, out_ch_;
   std::vector<bool> reused_;
   std::unique_ptr<std::atomic<uint64_t>[]> node_ns_;
+  std::unique_ptr<uint8_t[]> bypassed_;  // per slot; written and read by the realtime thread
   static constexpr uint64_t node_time_stride = 8;
   uint64_t runs_ = 0;  // realtime only
   uint32_t generation_ = 0;

@@ -106,6 +106,9 @@ protected:
     return o;
   }
 
+  /// The gateway's options; the listen address should stay a free loopback port.
+  virtual gateway_options gateway_opts() { return {.listen = "127.0.0.1:0"}; }
+
   void SetUp() override {
     opts_ = runtime_opts();
     start_runtime();
@@ -121,7 +124,7 @@ protected:
     rt_ = std::make_unique<runtime>(opts_);
     auto applied = rt_->apply_graph(loaded.spec);
     ASSERT_EQ(applied.status().code(), 0) << applied.status().message();
-    gw_ = std::make_unique<gateway>(*rt_, gateway_options{.listen = "127.0.0.1:0"});
+    gw_ = std::make_unique<gateway>(*rt_, gateway_opts());
     auto error = gw_->start();
     ASSERT_FALSE(error) << *error;
     gw_->set_serving(true);

@@ -1,5 +1,6 @@
 /// Runs the built `sgctl` binary against a real gateway and checks its output and exit codes.
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -594,6 +595,168 @@ TEST_F(sgctl_store_fixture, preset_load_is_announced_in_watch) {
   ASSERT_EQ(lines.size(), 2u) << r.out;
   EXPECT_EQ(lines[1].rfind("#2 preset_loaded p2 params=", 0), 0u) << lines[1];
   EXPECT_NE(lines[1].find(" origin=sgctl-"), std::string::npos) << lines[1];
+}
+
+// --- every service: set several, bypass, trigger, graph, export, health, top, security -------
+
+TEST_F(sgctl_fixture, set_several_params_of_a_node_at_once) {
+  auto r = ctl({"set", "osc", "frequency=300", "level=-20"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_EQ(lines[0], "osc.frequency = 300 node_rev=1");
+  EXPECT_EQ(lines[1], "osc.level = -20 node_rev=2");
+
+  r = ctl({"set", "osc", "frequency=310", "level=9"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("INVALID_ARGUMENT: params[1].value: "), std::string::npos) << r.err;
+  EXPECT_NE(ctl({"get", "osc"}).out.find("node_rev=2"), std::string::npos)
+    << "a refused batch changes nothing";
+  EXPECT_EQ(ctl({"set", "osc.frequency", "1", "2"}).code, 1);
+  EXPECT_EQ(ctl({"set", "osc", "frequency"}).code, 1);
+  EXPECT_EQ(ctl({"set", "nope", "level=1"}).code, 3);
+}
+
+TEST_F(sgctl_fixture, bypass_trigger_graph_and_health) {
+  auto r = ctl({"bypass", "amp"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "amp: bypass on node_rev=1\n");
+  r = ctl({"bypass", "amp", "off"});
+  EXPECT_EQ(r.out, "amp: bypass off node_rev=2\n");
+  EXPECT_EQ(ctl({"bypass", "amp", "maybe"}).code, 1);
+  EXPECT_EQ(ctl({"bypass", "nope"}).code, 3);
+
+  r = ctl({"trigger", "osc"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("FAILED_PRECONDITION: node: 'osc' (audio.sine) takes no notes"),
+            std::string::npos)
+    << r.err;
+  EXPECT_EQ(ctl({"trigger", "osc", "bang"}).code, 1);
+
+  r = ctl({"graph"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("graph gw-test rev=1 nodes=4 edges=3 devices=1"), std::string::npos)
+    << r.out;
+  EXPECT_NE(r.out.find("osc.out -> amp.in"), std::string::npos) << r.out;
+
+  r = ctl({"health"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "server: SERVING\n");
+  gw_->set_serving(false);
+  r = ctl({"health", "studiograph.v1.NodeService"});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_EQ(r.out, "studiograph.v1.NodeService: NOT_SERVING\n");
+}
+
+TEST_F(sgctl_fixture, export_writes_a_graph_file_that_validates) {
+  ASSERT_EQ(ctl({"set", "osc.frequency", "250"}).code, 0);
+  const auto file = next_base() + ".yaml";
+  auto r = ctl({"export", "--committed", "-o", file});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto loaded = load_graph_string(slurp(file), file);
+  ASSERT_TRUE(loaded.ok()) << slurp(file);
+  EXPECT_EQ(loaded.spec.nodes(0).params().at("frequency").double_value(), 250);
+  EXPECT_EQ(ctl({"validate", file}).code, 0);
+  r = ctl({"export"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("frequency: 440"), std::string::npos) << r.out;
+  std::remove(file.c_str());
+}
+
+TEST_F(sgctl_fixture, status_shows_node_loads_and_clients) {
+  std::this_thread::sleep_for(1200ms);  // one device status period
+  auto r = ctl({"status"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("plaintext no-auth"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("DEVICE  LOAD"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CLIENT"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("open"), std::string::npos) << r.out;
+}
+
+TEST_F(sgctl_fixture, top_shows_devices_nodes_and_meters_and_reconnects) {
+  auto base = next_base();
+  auto top = std::async(std::launch::async, [&] {
+    return ctl({"top", "--interval", "0.3", "--frames", "12"}, base);
+  });
+  ASSERT_TRUE(wait_for_output(base));
+  std::this_thread::sleep_for(400ms);
+  gw_->stop();
+  std::this_thread::sleep_for(400ms);
+  gateway again(*rt_, {.listen = address_});
+  ASSERT_FALSE(again.start());
+  again.set_serving(true);
+  ASSERT_EQ(top.wait_for(20s), std::future_status::ready);
+  auto r = top.get();
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("DEVICE  STATE    BACKEND"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NODE   TYPE"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("main    running  null"), std::string::npos) << r.out;
+  const auto lost = r.out.find("reconnecting in");
+  EXPECT_NE(lost, std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("connected  events", lost), std::string::npos)
+    << "connected again after the loss: " << r.out;
+  // The meter's levels are shown once meter events have come.
+  EXPECT_NE(r.out.find("-18.0"), std::string::npos) << r.out;
+  EXPECT_EQ(ctl({"--json", "top"}).code, 1);
+}
+
+class sgctl_token_fixture : public sgctl_fixture {
+protected:
+  gateway_options gateway_opts() override {
+    tokens_ = next_base() + ".tokens";
+    std::ofstream(tokens_) << "control sgctl-control-token-0123456789\n"
+                              "read-only sgctl-readonly-token-0123456789\n";
+    chmod(tokens_.c_str(), 0600);
+    read_only_ = next_base() + ".ro";
+    std::ofstream(read_only_) << "sgctl-readonly-token-0123456789\n";
+    return {.listen = "127.0.0.1:0", .token_file = tokens_};
+  }
+  std::string tokens_, read_only_;
+};
+
+TEST_F(sgctl_token_fixture, tokens_missing_invalid_and_read_only) {
+  auto r = ctl({"nodes"});
+  EXPECT_EQ(r.code, 6) << r.err;
+  EXPECT_NE(r.err.find("UNAUTHENTICATED: authorization: missing"), std::string::npos) << r.err;
+  auto r2 = ctl({"--token-file", tokens_, "set", "amp.level", "-3"});
+  EXPECT_EQ(r2.code, 0) << r2.err;
+  r = ctl({"--token-file", read_only_, "set", "amp.level", "-4"});
+  EXPECT_EQ(r.code, 6) << r.err;
+  EXPECT_NE(r.err.find("PERMISSION_DENIED"), std::string::npos) << r.err;
+  r = ctl({"--token-file", read_only_, "get", "amp"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("-3"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("-4"), std::string::npos) << r.out;
+  const auto wrong = next_base() + ".wrong";
+  std::ofstream(wrong) << "not-the-token-0123456789\n";
+  EXPECT_EQ(ctl({"--token-file", wrong, "status"}).code, 6);
+  EXPECT_EQ(ctl({"--token-file", "/nonexistent", "status"}).code, 1);
+  // A watch with a read-only token works.
+  r = ctl({"--token-file", read_only_, "watch", "--count", "1"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("#1 snapshot", 0), 0u) << r.out;
+}
+
+TEST_F(sgctl_fixture, tls_options_reach_a_tls_gateway) {
+  if (std::system("command -v openssl >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "the openssl command is not installed (package openssl)";
+  const auto dir = next_base() + "-certs";
+  ASSERT_EQ(std::system(("sh " + std::string(SG_SOURCE_DIR) + "/tests/gateway/make_certs.sh " +
+                         dir + " >/dev/null 2>&1")
+                          .c_str()),
+            0);
+  gateway tls(*rt_, {.listen = "127.0.0.1:0",
+                     .tls_cert = dir + "/server.pem",
+                     .tls_key = dir + "/server.key",
+                     .tls_client_ca = dir + "/ca.pem"});
+  ASSERT_FALSE(tls.start());
+  auto r = run({"--addr", tls.address(), "--tls-ca", dir + "/ca.pem", "--tls-cert",
+                dir + "/client.pem", "--tls-key", dir + "/client.key", "status"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(" tls "), std::string::npos) << r.out;
+  r = run({"--addr", tls.address(), "--timeout", "2", "--tls-ca", dir + "/ca.pem", "status"});
+  EXPECT_EQ(r.code, 4) << "no client certificate: " << r.err;
+  EXPECT_EQ(run({"--addr", tls.address(), "--tls-ca", dir + "/missing.pem", "status"}).code, 1);
 }
 
 } // namespace

@@ -1,8 +1,8 @@
 #pragma once
 
-// A JACK dummy server of a benchmark's own (like tests/integration's fixture), started when
-// jackd is installed and stopped with the object. Its name is sg-bench-<pid>; it becomes the
-// process's default server (JACK_DEFAULT_SERVER), and its log goes to /tmp/<name>-jackd.log.
+// A JACK dummy server of a benchmark's or test's own, started when jackd is installed and
+// stopped with the object. Its name is sg-<pid>; it becomes the process's default server
+// (JACK_DEFAULT_SERVER), and its log goes to /tmp/<name>-jackd.log.
 
 #include <unistd.h>
 
@@ -15,7 +15,7 @@
 
 #include "tests/integration/process.hpp"
 
-namespace sg::bench {
+namespace sg::test {
 
 class jack_server {
 public:
@@ -23,7 +23,7 @@ public:
   jack_server(uint32_t block, bool realtime) {
     if (!sg::test::have("jackd") || !sg::test::have("jack_lsp"))
       return;
-    name_ = "sg-bench-" + std::to_string(getpid());
+    name_ = "sg-" + std::to_string(getpid());
     setenv("JACK_DEFAULT_SERVER", name_.c_str(), 1);
     setenv("JACK_NO_AUDIO_RESERVATION", "1", 1);
     proc_ = std::make_unique<sg::test::child>(
@@ -38,6 +38,7 @@ public:
     }
   }
   bool up() const { return up_; }
+  const std::string& name() const { return name_; }
   std::string log() const { return "/tmp/" + name_ + "-jackd.log"; }
 
 private:
@@ -46,4 +47,4 @@ private:
   bool up_ = false;
 };
 
-} // namespace sg::bench
+} // namespace sg::test

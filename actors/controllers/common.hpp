@@ -1,0 +1,72 @@
+#pragma once
+
+// What every controller shares (internal to actors/controllers/).
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "actors/controllers/controller.hpp"
+#include "nodes/core/node_info.hpp"
+
+namespace sg::ctl {
+
+/// The graph's parameters as the authorities last broadcast them: a Snapshot from the hub,
+/// kept current with ParamChanged events (the same layer rule as every mirror).
+class param_mirror {
+public:
+  /// Takes a hub event; true when it changed a parameter of node `id` (or reseeded).
+  bool apply(const v1::Event& ev, const std::string& id);
+  const v1::NodeState* node(const std::string& id) const;
+  const v1::ParamState* param(const std::string& node, const std::string& param) const;
+  /// The effective value of `node.param` as a number (bools 0/1, enums their index), or
+  /// `fallback` when unknown.
+  double number(const std::string& node, const std::string& param, double fallback) const;
+  bool seeded() const { return seeded_; }
+  /// Id of the first node of `type` in graph order, or empty.
+  std::string first_of_type(const std::string& type) const;
+
+private:
+  v1::Snapshot snap_;
+  std::map<std::string, int> index_;
+  bool seeded_ = false;
+};
+
+/// A numeric, live parameter another node's authority owns, with its range.
+struct target {
+  std::string node, param;
+  const param_info* info = nullptr;
+  double lo = 0, hi = 1;
+};
+
+/// Resolves "node.param" against the mirror; an error text when it is not a live numeric
+/// parameter of an existing node.
+std::optional<target> resolve_target(const param_mirror& m, const std::string& text,
+                                     std::string& error);
+
+/// The typed value for `t` (integers rounded, clamped to the range).
+v1::Value target_value(const target& t, double x);
+
+/// Prints at most `per_second` messages a second; the rest are counted and summarised.
+class rate_limited_log {
+public:
+  explicit rate_limited_log(std::string who, int per_second = 5)
+      : who_(std::move(who)), per_second_(per_second) {}
+  void error(const std::string& message);
+
+private:
+  std::string who_;
+  int per_second_;
+  std::chrono::steady_clock::time_point window_{};
+  int in_window_ = 0;
+  uint64_t suppressed_ = 0;
+};
+
+/// A NodeStatus event for `node` (FAILED with `why`, or RUNNING when `why` is empty).
+v1::Event node_status(const std::string& node, const std::string& why);
+
+/// Subscribes `self` to the hub for parameter changes and node status, snapshot first.
+void subscribe(caf::event_based_actor* self, const hub_actor& hub);
+
+} // namespace sg::ctl

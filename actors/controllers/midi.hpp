@@ -1,0 +1,12 @@
+#pragma once
+
+// control.midi (internal to actors/controllers/).
+
+#include "actors/controllers/controller.hpp"
+
+namespace sg::ctl {
+
+caf::actor spawn_midi_map(caf::actor_system& sys, const std::string& id,
+                          const controller_deps& deps);
+
+} // namespace sg::ctl

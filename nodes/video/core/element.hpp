@@ -1,0 +1,90 @@
+#pragma once
+
+/// The GStreamer side of a video node: what one node instance becomes inside its video
+/// device's pipeline. Built by the device actor (hardware/video_pipeline.cpp) from the node's
+/// effective parameters; live parameters are applied from the device actor's own thread
+/// (never a streaming thread) through GObject properties, which GStreamer guards with the
+/// object lock, so a change lands between two frames.
+
+#include <gst/gst.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nodes/core/node_info.hpp"
+
+namespace sg::video {
+
+/// What a node needs to build itself.
+struct build_context {
+  std::string id;
+  const node_info* info = nullptr;
+  param_values values;
+  /// The device's output format: sizes given as 0 mean these.
+  int width = 1280, height = 720, fps = 30;
+};
+
+/// A rectangle in pixels.
+struct rect {
+  int x = 0, y = 0, width = 0, height = 0;
+  bool operator==(const rect&) const = default;
+};
+
+class element {
+public:
+  virtual ~element() = default;
+
+  /// thread: control. Creates the node's bin, named after the node id, with ghost pads named
+  /// after its ports ("out", "in", "in1".."inN"). False and `error` (without the node's name:
+  /// the caller prefixes it) when the node cannot be built: bad fragment, missing file...
+  virtual bool build(const build_context& ctx, std::string& error) = 0;
+
+  /// thread: device actor. A live parameter changed to `value` (numbers, bools, choice
+  /// index) or `text` (string parameters). An error means nothing was changed.
+  virtual std::optional<std::string> set(int index, double value, const std::string& text) {
+    return std::nullopt;
+  }
+
+  /// thread: device actor, after the pipeline started and on every tick. True when something
+  /// the node shows changed by itself (a compositor input negotiated its size).
+  virtual bool poll() { return false; }
+
+  /// The bin (owned by the pipeline once added to it).
+  GstElement* bin() const { return bin_; }
+
+protected:
+  /// Makes `bin_` named `id`; helpers below add elements and ghost pads to it.
+  void make_bin(const std::string& id);
+  /// Creates `factory` named `name` inside the bin; null and `error` when the element does
+  /// not exist on this machine (names the Debian package that ships it when known).
+  GstElement* add(const char* factory, const std::string& name, std::string& error);
+  /// Exposes `pad` of `e` as the bin's ghost pad `name`.
+  bool ghost(GstElement* e, const char* pad, const std::string& name, std::string& error);
+  /// videoconvert ! videoscale ! videorate ! capsfilter (w x h at fps) inside the bin, linked;
+  /// `head` is the first element, `tail` the capsfilter.
+  bool format_chain(int w, int h, int fps, GstElement*& head, GstElement*& tail,
+                    std::string& error);
+  /// Sets `property` from its text form (enums by nick); false when it does not apply.
+  static bool set_arg(GstElement* e, const char* property, const std::string& value);
+
+  GstElement* bin_ = nullptr;
+};
+
+/// The element factory of a video node type, or null for types with no element.
+using element_factory = std::function<std::unique_ptr<element>()>;
+const element_factory* find_element_factory(std::string_view type);
+
+/// Video caps "video/x-raw,width=W,height=H,framerate=F/1" (0 leaves a field open).
+GstCaps* raw_caps(int width, int height, int fps, const char* format = nullptr);
+
+/// Whether GStreamer has `factory` (tests skip with a reason when it does not).
+bool has_element(const char* factory);
+
+/// The Debian package that ships `factory`, for error messages.
+const char* package_of(std::string_view factory);
+
+} // namespace sg::video

@@ -1,0 +1,26 @@
+#include "nodes/video/testsrc/testsrc.hpp"
+
+#include "nodes/video/core/video_params.hpp"
+
+namespace sg::video {
+
+node_info testsrc_info() {
+  node_info info;
+  info.type = "video.testsrc";
+  info.summary = "Generated test picture (videotestsrc)";
+  info.ports = {video_out()};
+  info.params = {
+    choice("pattern",
+           {"smpte", "snow", "black", "white", "red", "green", "blue", "checkers", "circular",
+            "ball", "solid", "gradient", "colors"},
+           0, "Picture pattern"),
+    integer("color", 0, 4294967295.0, 4294967295.0, "ARGB", "Colour of the solid pattern"),
+    size("width", "Picture width (0: the device's)"),
+    size("height", "Picture height (0: the device's)"),
+    boolean("live", true, "Paced by the pipeline clock (false: as fast as possible)", false),
+    integer("frames", 0, 1e9, 0, "frames", "Frames before end of stream (0: endless)", false),
+  };
+  return info;
+}
+
+} // namespace sg::video

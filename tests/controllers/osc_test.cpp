@@ -1,0 +1,186 @@
+// control.osc against the real runtime, with liblo-tools' oscsend and oscdump as independent
+// OSC peers (separate processes speaking UDP): an address writes an overlay that settles into
+// a session-only commit; /commit commits; changes are echoed to the configured and to
+// registered clients; malformed or unknown input changes nothing and the server keeps
+// serving; a port in use is reported.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tests/controllers/fixture.hpp"
+#include "tests/integration/process.hpp"
+
+namespace sg::test {
+namespace {
+
+/// A UDP port free right now on loopback.
+int free_udp_port() {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+class osc : public controller_fixture {
+protected:
+  void SetUp() override {
+    if (!have("oscsend") || !have("oscdump"))
+      GTEST_SKIP() << "oscsend/oscdump not installed (Debian: liblo-tools)";
+    port_ = free_udp_port();
+  }
+
+  void start_osc(const std::string& extra = {}) {
+    start("  - { id: osc, type: control.osc, params: { listen: \"127.0.0.1:" +
+          std::to_string(port_) + "\", settle_ms: 300" + extra + " } }\n");
+    // The server binds once the controller has its first snapshot.
+    const auto evs = collect(2000ms, [](const v1::Event& e) {
+      return e.has_node_status() && e.node_status().node() == "osc";
+    });
+    ASSERT_FALSE(evs.empty());
+    ASSERT_EQ(evs.back().node_status().state(), v1::NodeStatus::STATE_RUNNING)
+      << evs.back().node_status().message();
+  }
+
+  /// oscsend to our server; the arguments after the address.
+  void send(const std::string& address, const std::string& args) {
+    const auto r = run("oscsend 127.0.0.1 " + std::to_string(port_) + " " + address + " " + args +
+                       " 2>&1");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+
+  int port_ = 0;
+};
+
+TEST_F(osc, an_address_writes_an_overlay_that_settles_into_a_session_commit) {
+  ASSERT_NO_FATAL_FAILURE(start_osc());
+  send("/sg/amp/level", "f -12.5");
+  const auto evs = collect(2000ms, [](const v1::Event& e) {
+    return e.has_param_changed() && e.param_changed().layer() == v1::LAYER_COMMITTED;
+  });
+  const auto pcs = changes(evs, "amp", "level");
+  ASSERT_EQ(pcs.size(), 3u) << "overlay, then cleared and committed by the settle";
+  EXPECT_EQ(pcs[0].layer(), v1::LAYER_OVERLAY);
+  EXPECT_EQ(pcs[0].source(), "osc");
+  EXPECT_EQ(pcs[0].value().double_value(), -12.5);
+  EXPECT_EQ(pcs[0].origin().client_id(), "ctl/osc");
+  EXPECT_TRUE(pcs[1].cleared());
+  EXPECT_EQ(pcs[2].layer(), v1::LAYER_COMMITTED);
+  EXPECT_EQ(pcs[2].reason(), v1::CHANGE_REASON_SETTLE);
+  EXPECT_EQ(pcs[2].value().double_value(), -12.5);
+  const auto level = param("amp", "level");
+  EXPECT_EQ(level.committed().double_value(), -12.5);
+  EXPECT_EQ(level.overlays_size(), 0);
+}
+
+TEST_F(osc, commit_commits_and_ints_bools_and_enum_names_take_the_parameters_type) {
+  ASSERT_NO_FATAL_FAILURE(start_osc());
+  send("/sg/amp/level/commit", "i -3");
+  send("/sg/tone/frequency/commit", "d 330.5");
+  const auto evs = collect(2000ms, [](const v1::Event& e) {
+    return e.has_param_changed() && e.param_changed().node() == "tone";
+  });
+  const auto amp = changes(evs, "amp", "level");
+  ASSERT_EQ(amp.size(), 1u);
+  EXPECT_EQ(amp[0].layer(), v1::LAYER_COMMITTED);
+  EXPECT_EQ(amp[0].value().double_value(), -3.0);
+  EXPECT_EQ(param("tone", "frequency").committed().double_value(), 330.5);
+}
+
+TEST_F(osc, changes_are_echoed_to_configured_and_registered_clients) {
+  const int dump1 = free_udp_port(), dump2 = free_udp_port();
+  char tmpl[] = "/tmp/sg-osc-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  child d1({"oscdump", "-L", std::to_string(dump1)}, dir + "/dump1.log");
+  child d2({"oscdump", "-L", std::to_string(dump2)}, dir + "/dump2.log");
+  ASSERT_NO_FATAL_FAILURE(start_osc(", echo_to: \"127.0.0.1:" + std::to_string(dump1) + "\""));
+  std::this_thread::sleep_for(300ms);  // both dumps listen
+  send("/sg/register", "i " + std::to_string(dump2));
+  std::this_thread::sleep_for(200ms);
+  ASSERT_EQ(set("amp", "level", number(-7)).status().code(), 0) << "a change from elsewhere";
+  send("/sg/tone/frequency/commit", "f 220");
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  std::string log1, log2;
+  for (int i = 0; i < 40; ++i) {
+    log1 = read(dir + "/dump1.log");
+    log2 = read(dir + "/dump2.log");
+    if (log1.find("/sg/tone/frequency") != std::string::npos &&
+        log2.find("/sg/tone/frequency") != std::string::npos)
+      break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_NE(log1.find("/sg/amp/level f -7.0"), std::string::npos) << log1;
+  EXPECT_NE(log1.find("/sg/tone/frequency f 220.0"), std::string::npos) << log1;
+  EXPECT_NE(log2.find("/sg/amp/level f -7.0"), std::string::npos) << "registered: " << log2;
+  EXPECT_NE(log2.find("/sg/tone/frequency f 220.0"), std::string::npos) << log2;
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(osc, malformed_or_unknown_input_changes_nothing_and_the_server_keeps_serving) {
+  ASSERT_NO_FATAL_FAILURE(start_osc());
+  collect(200ms);
+  const auto rev_before = [&] {
+    v1::GetNodeRequest req;
+    req.set_node("amp");
+    return rt_->get_node(req).node().node_rev();
+  }();
+  send("/sg/amp", "f 1");                 // no parameter
+  send("/other/amp/level", "f 1");        // not ours
+  send("/sg/nobody/level", "f 1");        // unknown node
+  send("/sg/amp/nothing", "f 1");         // unknown parameter
+  send("/sg/amp/level", "s loud");        // wrong type
+  send("/sg/amp/level", "ff 1 2");        // two values
+  send("/sg/amp/level", "f 99");          // out of range: refused by the authority
+  send("/sg/amp/level/commit/now", "f 1");
+  const auto bad = collect(600ms);
+  for (const auto& pc : changes(bad, "amp", "level"))
+    ADD_FAILURE() << "changed by bad input: " << pc.ShortDebugString();
+  v1::GetNodeRequest req;
+  req.set_node("amp");
+  EXPECT_EQ(rt_->get_node(req).node().node_rev(), rev_before);
+  send("/sg/amp/level/commit", "f -9");
+  const auto good = collect(2000ms, [](const v1::Event& e) { return e.has_param_changed(); });
+  const auto pcs = changes(good, "amp", "level");
+  ASSERT_EQ(pcs.size(), 1u);
+  EXPECT_EQ(pcs[0].value().double_value(), -9);
+}
+
+TEST_F(osc, a_port_in_use_is_reported) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port_));
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  start("  - { id: osc, type: control.osc, params: { listen: \"127.0.0.1:" +
+        std::to_string(port_) + "\" } }\n");
+  const auto evs = collect(2000ms, [](const v1::Event& e) {
+    return e.has_node_status() && e.node_status().node() == "osc";
+  });
+  ASSERT_FALSE(evs.empty());
+  EXPECT_EQ(evs.back().node_status().state(), v1::NodeStatus::STATE_FAILED);
+  EXPECT_NE(evs.back().node_status().message().find("cannot bind 127.0.0.1:" +
+                                                    std::to_string(port_)),
+            std::string::npos)
+    << evs.back().node_status().message();
+  ::close(fd);
+}
+
+} // namespace
+} // namespace sg::test
