@@ -6,9 +6,11 @@
 // recording must hold every block with the tone unbroken, and the stream must keep its clock.
 //
 // The dummy driver is clocked by a non-realtime server thread, so a loaded machine can produce
-// xruns no client caused (see jack_test.cpp). Control windows without diffs are interleaved
-// with the diff windows, of the same length, and the diffs may not add xruns beyond what the
-// control windows show.
+// xruns no client caused (see jack_test.cpp). The server's log tells them apart: each xrun is
+// either the server waking late ("JackTimedDriver::Process XRun") or a client not done in time
+// ("client = studiograph was not finished"). The diffs may cause none of the second kind;
+// the first kind is reported, and control windows without diffs, interleaved with the diff
+// windows and of the same length, show how often the machine produces it on its own.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -167,25 +169,29 @@ tone_check check_tone(const std::vector<float>& x, size_t from, size_t fit) {
 struct window {
   double seconds = 0;
   uint64_t blocks = 0, xruns = 0, swaps = 0;
+  uint64_t client_xruns = 0, server_xruns = 0;  // from the server's log
   double peak_load = 0;  // worst block render time seen, as a share of the block period
   double apply_ms = 0, max_apply_ms = 0;  // ApplyGraph round trips: total and longest
   double clock_share() const { return static_cast<double>(blocks) / (seconds * blocks_per_s); }
 
   void add(const window& w) {
     seconds += w.seconds, blocks += w.blocks, xruns += w.xruns, swaps += w.swaps;
+    client_xruns += w.client_xruns, server_xruns += w.server_xruns;
     peak_load = std::max(peak_load, w.peak_load);
     apply_ms += w.apply_ms;
     max_apply_ms = std::max(max_apply_ms, w.max_apply_ms);
   }
 
   std::string describe() const {
-    char line[200];
+    char line[260];
     std::snprintf(line, sizeof line,
-                  "%.2f s: %llu blocks (%.2f%% of the clock), %llu xruns, %llu swaps, "
-                  "peak load %.3f",
+                  "%.2f s: %llu blocks (%.2f%% of the clock), %llu xruns (server log: %llu ours, "
+                  "%llu the server's own), %llu swaps, peak load %.3f",
                   seconds, static_cast<unsigned long long>(blocks), 100 * clock_share(),
-                  static_cast<unsigned long long>(xruns), static_cast<unsigned long long>(swaps),
-                  peak_load);
+                  static_cast<unsigned long long>(xruns),
+                  static_cast<unsigned long long>(client_xruns),
+                  static_cast<unsigned long long>(server_xruns),
+                  static_cast<unsigned long long>(swaps), peak_load);
     return line;
   }
 };
@@ -379,6 +385,7 @@ protected:
     window w;
     const auto t0 = steady::now();
     const auto d0 = device();
+    const auto log0 = jack_log_xruns();
     for (int i = 0; i < ticks; ++i) {
       std::this_thread::sleep_until(t0 + i * tick);
       if (with_diffs)
@@ -392,8 +399,26 @@ protected:
     w.blocks = d1.blocks() - d0.blocks();
     w.xruns = d1.xruns() - d0.xruns();
     w.swaps = d1.plan_swaps() - d0.plan_swaps();
+    std::this_thread::sleep_for(100ms);  // the server logs an xrun a moment after it happens
+    const auto log1 = jack_log_xruns();
+    w.client_xruns = log1.first - log0.first;
+    w.server_xruns = log1.second - log0.second;
     w.peak_load = std::max(w.peak_load, d1.peak_load());
     return w;
+  }
+
+  /// Xruns in the server's log so far: (ours: studiograph not finished, the server's own late
+  /// wake-ups).
+  std::pair<uint64_t, uint64_t> jack_log_xruns() {
+    std::ifstream in(dir / "jackd.log");
+    std::pair<uint64_t, uint64_t> n{0, 0};
+    for (std::string line; std::getline(in, line);) {
+      if (line.find("client = studiograph was not finished") != std::string::npos)
+        ++n.first;
+      else if (line.find("JackTimedDriver::Process XRun") != std::string::npos)
+        ++n.second;
+    }
+    return n;
   }
 
   /// Applies the next version of the graph and checks the reply names what the diff touched.
@@ -462,10 +487,9 @@ TEST_F(hot_change, hundred_diffs_keep_the_tone_and_the_clock) {
   // The realtime thread's own cost: no block around a swap takes half the period, unless the
   // machine made a block that slow without any swap too.
   EXPECT_TRUE(diffs.peak_load < 0.5 || diffs.peak_load <= control.peak_load) << figures;
-  // Xruns the machine produces on its own arrive in both kinds of window alike; swaps that cost
-  // deadlines show as diff-window xruns well above the control windows' (one xrun in twenty
-  // swaps already fails this on a quiet machine).
-  EXPECT_LE(diffs.xruns, 2 * control.xruns + 3) << figures;
+  // A swap that cost a deadline shows in the server's log as studiograph not finished: none.
+  // Late wake-ups of the non-realtime server itself are the machine's, in both kinds of window.
+  EXPECT_EQ(diffs.client_xruns, 0u) << figures;
   // Every cycle of the dummy clock renders one block. A late server thread skips cycles, so the
   // control windows say how far this machine falls behind on its own.
   const double control_loss = std::max(0.0, 1 - control.clock_share());
