@@ -9,6 +9,7 @@
 
 #include "actors/controllers/controller.hpp"
 #include "actors/state/layers.hpp"
+#include "actors/controllers/panels.hpp"
 #include "actors/store/state_store.hpp"
 #include "actors/store/writer.hpp"
 #include "graph/params.hpp"
@@ -44,6 +45,8 @@ struct host_state {
   host_options options;
   store_actor store;
   std::string store_path;
+  /// The panel authority, spawned with the first graph (once its store is known).
+  panel_actor panels;
   v1::GraphSpec graph;
   uint64_t graph_rev = 0;
   std::map<std::string, node_entry> nodes;
@@ -744,6 +747,8 @@ caf::typed_response_promise<v1::ApplyGraphReply> apply(self_ptr self,
     rp.deliver(std::move(reply));
     return rp;
   }
+  if (!st.panels)
+    st.panels = spawn_panel_authority(self->system(), st.hub, self, st.store);
   st.busy = true;
   std::vector<std::string> held_nodes;
   for (const auto& [id, e] : st.nodes)
@@ -962,6 +967,17 @@ load_promise load_preset(self_ptr self, const v1::LoadPresetRequest& req) {
   return rp;
 }
 
+/// Panels live in their authority, which starts with the first graph.
+template <class Reply, class Request>
+caf::typed_response_promise<Reply> forward_to_panels(self_ptr self, const Request& req) {
+  auto rp = self->make_response_promise<Reply>();
+  if (!self->state.panels)
+    rp.deliver(failure<Reply>(code_unavailable, "panels: no graph is running yet", "panel"));
+  else
+    rp.delegate(self->state.panels, req);
+  return rp;
+}
+
 template <class Reply, class Request>
 caf::typed_response_promise<Reply> forward_to_store(self_ptr self, const Request& req) {
   auto rp = self->make_response_promise<Reply>();
@@ -1031,6 +1047,8 @@ void stop_all(self_ptr self) {
     self->send_exit(e.handle, caf::exit_reason::user_shutdown);
   }
   self->state.nodes.clear();
+  if (self->state.panels)
+    self->send_exit(self->state.panels, caf::exit_reason::user_shutdown);
   stop_devices(self);
   // Last: the writer flushes what the nodes sent it before they stopped.
   if (self->state.store)
@@ -1126,6 +1144,22 @@ host_actor spawn_host(caf::actor_system& sys, hub_actor hub, host_options option
       [self](const v1::DeletePresetRequest& req) {
         return forward_to_store<v1::DeletePresetReply>(self, req);
       },
+      [self](const v1::ListPanelsRequest& req) {
+        return forward_to_panels<v1::ListPanelsReply>(self, req);
+      },
+      [self](const v1::GetPanelRequest& req) {
+        return forward_to_panels<v1::PanelReply>(self, req);
+      },
+      [self](const v1::PutPanelRequest& req) {
+        return forward_to_panels<v1::PanelReply>(self, req);
+      },
+      [self](const v1::ActivatePanelRequest& req) {
+        return forward_to_panels<v1::PanelReply>(self, req);
+      },
+      [self](const v1::DeletePanelRequest& req) {
+        return forward_to_panels<v1::PanelReply>(self, req);
+      },
+      [self](const v1::LearnRequest& req) { return forward_to_panels<v1::LearnReply>(self, req); },
       [self](sg::flush_atom) {
         auto rp = self->make_response_promise<uint64_t>();
         if (!self->state.store) {

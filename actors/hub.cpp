@@ -83,6 +83,21 @@ void update_mirror(hub_state& st, const v1::Event& ev) {
       }
       return;
     }
+    case v1::Event::kPanel: {
+      const auto& pc = ev.panel();
+      auto* panels = st.mirror.mutable_panels();
+      for (int i = 0; i < panels->size(); ++i)
+        if (panels->Get(i).id() == pc.panel().id()) {
+          if (pc.deleted())
+            panels->DeleteSubrange(i, 1);
+          else
+            *panels->Mutable(i) = pc.panel();
+          return;
+        }
+      if (!pc.deleted())
+        *panels->Add() = pc.panel();
+      return;
+    }
     case v1::Event::kGraphApplied:
       st.mirror.set_graph_name(ev.graph_applied().name());
       st.mirror.set_graph_rev(ev.graph_applied().graph_rev());
@@ -119,6 +134,7 @@ v1::EventKind kind_of(const v1::Event& ev) {
     case v1::Event::kDurable: return v1::EVENT_KIND_DURABLE;
     case v1::Event::kBypassed: return v1::EVENT_KIND_BYPASS;
     case v1::Event::kMidi: return v1::EVENT_KIND_MIDI;
+    case v1::Event::kPanel: return v1::EVENT_KIND_PANEL;
     case v1::Event::kVideoLayout: return v1::EVENT_KIND_VIDEO_LAYOUT;
     case v1::Event::kVideoBus: return v1::EVENT_KIND_VIDEO_BUS;
     case v1::Event::kVideoFrame: return v1::EVENT_KIND_VIDEO_FRAME;
@@ -155,6 +171,8 @@ hub_actor spawn_hub(caf::actor_system& sys) {
               self->state.mirror.nodes(known->second).bypassed())
             n.set_bypassed(true);
         }
+        // Panels are not part of the graph: they outlive every apply.
+        *snap.mutable_panels() = self->state.mirror.panels();
         self->state.node_index.clear();
         for (int i = 0; i < snap.nodes_size(); ++i)
           self->state.node_index[snap.nodes(i).id()] = i;

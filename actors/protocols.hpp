@@ -79,6 +79,8 @@ using node_actor = caf::typed_actor<
 /// - v1::Preset -> Status: saves (replaces) a preset
 /// - (get_atom, name) -> PresetReply: NOT_FOUND when absent
 /// - ListPresetsRequest -> ListPresetsReply, DeletePresetRequest -> DeletePresetReply
+/// - ListPanelsRequest -> StoredPanels: every stored panel
+/// - PanelWrite -> Status: deletes and saves panels in one transaction (synchronously)
 using store_actor = caf::typed_actor<
   caf::reacts_to<v1::PersistParam>,
   caf::reacts_to<v1::PersistClear>,
@@ -87,7 +89,25 @@ using store_actor = caf::typed_actor<
   caf::replies_to<v1::Preset>::with<v1::Status>,
   caf::replies_to<caf::get_atom, std::string>::with<v1::PresetReply>,
   caf::replies_to<v1::ListPresetsRequest>::with<v1::ListPresetsReply>,
-  caf::replies_to<v1::DeletePresetRequest>::with<v1::DeletePresetReply>>;
+  caf::replies_to<v1::DeletePresetRequest>::with<v1::DeletePresetReply>,
+  caf::replies_to<v1::ListPanelsRequest>::with<v1::StoredPanels>,
+  caf::replies_to<v1::PanelWrite>::with<v1::Status>>;
+
+/// The panel authority (actors/panels/panels.hpp): owns every pad and knob panel, routes
+/// MIDI input through the active panels' mappings, answers MIDI learn.
+/// - ListPanelsRequest, GetPanelRequest, PutPanelRequest, ActivatePanelRequest,
+///   DeletePanelRequest -> the replies above; LearnRequest -> LearnReply (when a control moves)
+/// - v1::Event: from the hub (parameter mirror, MIDI input)
+/// - (timeout_atom, learn id): to itself, a learn waited long enough
+using panel_actor = caf::typed_actor<
+  caf::replies_to<v1::ListPanelsRequest>::with<v1::ListPanelsReply>,
+  caf::replies_to<v1::GetPanelRequest>::with<v1::PanelReply>,
+  caf::replies_to<v1::PutPanelRequest>::with<v1::PanelReply>,
+  caf::replies_to<v1::ActivatePanelRequest>::with<v1::PanelReply>,
+  caf::replies_to<v1::DeletePanelRequest>::with<v1::PanelReply>,
+  caf::replies_to<v1::LearnRequest>::with<v1::LearnReply>,
+  caf::reacts_to<caf::timeout_atom, uint64_t>,
+  caf::reacts_to<v1::Event>>;
 
 /// The host actor: spawns and supervises the node and device actors and the persistence writer
 /// of its machine, applies graphs as diffs and presets under the loading guard, and routes
@@ -108,6 +128,12 @@ using host_actor = caf::typed_actor<
   caf::replies_to<v1::LoadPresetRequest>::with<v1::LoadPresetReply>,
   caf::replies_to<v1::ListPresetsRequest>::with<v1::ListPresetsReply>,
   caf::replies_to<v1::DeletePresetRequest>::with<v1::DeletePresetReply>,
+  caf::replies_to<v1::ListPanelsRequest>::with<v1::ListPanelsReply>,
+  caf::replies_to<v1::GetPanelRequest>::with<v1::PanelReply>,
+  caf::replies_to<v1::PutPanelRequest>::with<v1::PanelReply>,
+  caf::replies_to<v1::ActivatePanelRequest>::with<v1::PanelReply>,
+  caf::replies_to<v1::DeletePanelRequest>::with<v1::PanelReply>,
+  caf::replies_to<v1::LearnRequest>::with<v1::LearnReply>,
   caf::replies_to<sg::flush_atom>::with<uint64_t>>;
 
 /// google.rpc.Code numbers used in v1::Status.

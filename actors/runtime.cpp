@@ -133,12 +133,13 @@ struct runtime::impl {
 
   /// One blocking request; a transport error becomes `on_error(message)`.
   template <class Reply, class Handle, class Request, class OnError>
-  Reply call(const Handle& dest, Request req, OnError on_error) {
+  Reply call(const Handle& dest, Request req, OnError on_error,
+             std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
     auto self = take_requester();
     Reply out;
     bool answered = false;
     (*self)
-      ->request(dest, opts.request_timeout, std::move(req))
+      ->request(dest, timeout.count() > 0 ? timeout : opts.request_timeout, std::move(req))
       .receive([&](Reply& r) { out = std::move(r), answered = true; },
                [&](caf::error& err) { out = on_error(caf::to_string(err)); });
     if (answered)
@@ -251,6 +252,35 @@ v1::ListPresetsReply runtime::list_presets() {
 v1::DeletePresetReply runtime::delete_preset(const v1::DeletePresetRequest& req) {
   return impl_->call<v1::DeletePresetReply>(impl_->host, req,
                                             impl::unavailable<v1::DeletePresetReply>);
+}
+
+v1::ListPanelsReply runtime::list_panels() {
+  return impl_->call<v1::ListPanelsReply>(impl_->host, v1::ListPanelsRequest{},
+                                          impl::unavailable<v1::ListPanelsReply>);
+}
+
+v1::PanelReply runtime::get_panel(const v1::GetPanelRequest& req) {
+  return impl_->call<v1::PanelReply>(impl_->host, req, impl::unavailable<v1::PanelReply>);
+}
+
+v1::PanelReply runtime::put_panel(const v1::PutPanelRequest& req) {
+  return impl_->call<v1::PanelReply>(impl_->host, req, impl::unavailable<v1::PanelReply>);
+}
+
+v1::PanelReply runtime::activate_panel(const v1::ActivatePanelRequest& req) {
+  return impl_->call<v1::PanelReply>(impl_->host, req, impl::unavailable<v1::PanelReply>);
+}
+
+v1::PanelReply runtime::delete_panel(const v1::DeletePanelRequest& req) {
+  return impl_->call<v1::PanelReply>(impl_->host, req, impl::unavailable<v1::PanelReply>);
+}
+
+v1::LearnReply runtime::learn(const v1::LearnRequest& req) {
+  // The authority answers when a control moves or its own timeout passes; wait a little
+  // longer than that.
+  const auto wait = std::chrono::milliseconds(req.timeout_ms() ? req.timeout_ms() : 30000) +
+                    impl_->opts.request_timeout;
+  return impl_->call<v1::LearnReply>(impl_->host, req, impl::unavailable<v1::LearnReply>, wait);
 }
 
 uint64_t runtime::flush_state() {

@@ -111,6 +111,14 @@ public:
   v1::LoadPresetReply load_preset(const v1::LoadPresetRequest& req);
   v1::ListPresetsReply list_presets();
   v1::DeletePresetReply delete_preset(const v1::DeletePresetRequest& req);
+  /// Pad and knob panels (actors/controllers/panels.hpp): UNAVAILABLE before the first graph.
+  v1::ListPanelsReply list_panels();
+  v1::PanelReply get_panel(const v1::GetPanelRequest& req);
+  v1::PanelReply put_panel(const v1::PutPanelRequest& req);
+  v1::PanelReply activate_panel(const v1::ActivatePanelRequest& req);
+  v1::PanelReply delete_panel(const v1::DeletePanelRequest& req);
+  /// Blocks until a MIDI control moves and is bound, or `timeout_ms` (default 30 s) passes.
+  v1::LearnReply learn(const v1::LearnRequest& req);
   /// Writes what the persistence writer holds now; returns its last durable batch (0: none).
   uint64_t flush_state();
   v1::GetGraphReply get_graph();

@@ -172,7 +172,7 @@ void watch_device(Self* self) {
     }
     if (st.driver->alive() && now - st.last_progress < stall_limit)
       return;
-    st.driver->stop();
+    st.driver->abandon();
     st.driver.reset();
     st.state = v1::DeviceStatus::STATE_FAILED;
     st.message = "device lost; retrying";

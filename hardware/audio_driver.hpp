@@ -20,6 +20,11 @@ public:
   virtual ~audio_driver() = default;
   /// thread: control. Stops the realtime thread; `render` is not called after it returns.
   virtual void stop() noexcept = 0;
+  /// thread: control. The device went away (its stream ended or stalled): let go of it
+  /// without calling into a backend that may be tearing the stream down itself; `render` is
+  /// not called after it returns. Backends that cannot close concurrently leave the stream to
+  /// that teardown (and leak it when the teardown never finishes).
+  virtual void abandon() noexcept { stop(); }
   /// The backend actually opened: jack, alsa, pulse or null.
   virtual std::string backend() const = 0;
   /// Frames per callback the backend settled on.

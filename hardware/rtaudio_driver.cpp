@@ -118,6 +118,35 @@ public:
     }
   }
 
+  /// thread: control. After a loss RtAudio's JACK backend closes the stream from a thread of
+  /// its own (its state stays "running" until that close ends), so any call of ours could run
+  /// concurrently with it, and two closes deadlock inside libjack, taking every later JACK
+  /// client of this process with them. So: only watch. A thread waits (up to 10 s) for the
+  /// stream to be closed and then frees it; a stream never closed is leaked with its client.
+  void abandon() noexcept override {
+    if (!stream_)
+      return;
+    if (backend_ != "jack") {
+      stop();  // the other backends do not close streams behind our back
+      return;
+    }
+    std::shared_ptr<rtaudio_stream> s = std::move(stream_);
+    s->released.store(true, std::memory_order_release);
+    std::thread([s] {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (s->audio.isStreamOpen() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (s->audio.isStreamOpen()) {
+        std::fprintf(stderr, "studiograph: the lost stream was never closed by the backend; "
+                             "it is left open\n");
+        new std::shared_ptr<rtaudio_stream>(s);  // deliberately leaked: destroying it closes it
+        return;
+      }
+      // RtAudio marks the stream closed as the last step of its close; let its thread return.
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }).detach();
+  }
+
   std::string backend() const override { return backend_; }
   bool alive() const override {
     if (!stream_)

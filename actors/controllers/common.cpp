@@ -101,6 +101,25 @@ v1::Value target_value(const target& t, double x) {
   return to_value(*t.info, x, {});
 }
 
+double shape_cc(uint32_t value, int curve, double low, double high) {
+  const double x = std::min(value, 127u) / 127.0;
+  const double y = curve == 1 ? std::log10(1 + 9 * x) : curve == 2 ? (std::pow(10, x) - 1) / 9 : x;
+  return low + (high - low) * y;
+}
+
+bool pickup::admit(double in, double now) {
+  if (!picked) {
+    const bool near = std::fabs(in - now) <= 1.5 / 127;
+    const bool crossed = last_in >= 0 && (last_in - now) * (in - now) <= 0;
+    last_in = in;
+    if (!near && !crossed)
+      return false;
+    picked = true;
+  }
+  last_in = in;
+  return true;
+}
+
 void rate_limited_log::error(const std::string& message) {
   const auto now = std::chrono::steady_clock::now();
   if (now - window_ >= std::chrono::seconds(1)) {

@@ -48,6 +48,25 @@ std::optional<target> resolve_target(const param_mirror& m, const std::string& t
 /// The typed value for `t` (integers rounded, clamped to the range).
 v1::Value target_value(const target& t, double x);
 
+/// A CC value (0..127) through a curve (0 linear, 1 log, 2 exp) into [low, high], fractions
+/// of a target's range.
+double shape_cc(uint32_t value, int curve, double low, double high);
+
+/// Soft takeover for one knob: a knob whose position differs from the parameter's value does
+/// nothing until it meets the value (within one CC step) or crosses it.
+struct pickup {
+  bool picked = false;
+  double last_in = -1;  // the knob's last fraction; -1: not seen since the last reset
+
+  /// `in` and `now` are fractions of the target's range; true when the knob may write.
+  bool admit(double in, double now);
+  /// Someone else moved the target (or the mapping changed): meet it again.
+  void reset() {
+    picked = false;
+    last_in = -1;
+  }
+};
+
 /// Prints at most `per_second` messages a second; the rest are counted and summarised.
 class rate_limited_log {
 public:

@@ -24,9 +24,7 @@ struct midi_map_state {
   std::optional<target> tgt;
   std::string failure;
   bool announced = false;
-  // Pickup: whether the knob has met the value, and where it was last (-1: not yet seen).
-  bool picked = false;
-  double last_in = -1;
+  pickup knob;  // soft takeover
   uint64_t rev = 0;
   rate_limited_log log{"control.midi"};
   static inline const char* name = "control.midi";
@@ -78,11 +76,8 @@ void trigger_node(self_ptr self, v1::TriggerRequest::Kind kind, uint32_t note, f
 
 /// The target's range fraction for a CC value through low/high and the curve.
 double shaped(const midi_map_state& st, uint32_t value) {
-  const double x = value / 127.0;
-  const int curve = static_cast<int>(st.own("curve", 0));
-  const double y = curve == 1 ? std::log10(1 + 9 * x) : curve == 2 ? (std::pow(10, x) - 1) / 9 : x;
-  const double lo = st.own("low", 0), hi = st.own("high", 1);
-  return lo + (hi - lo) * y;
+  return shape_cc(value, static_cast<int>(st.own("curve", 0)), st.own("low", 0),
+                  st.own("high", 1));
 }
 
 double fraction_of(const target& t, double value) {
@@ -95,16 +90,9 @@ void on_cc(self_ptr self, uint32_t value) {
   if (!st.tgt)
     return;
   const double in = shaped(st, value);
-  if (st.own("pickup", 1) >= 0.5 && !st.picked) {
-    const double now = fraction_of(*st.tgt, st.mirror.number(st.tgt->node, st.tgt->param, 0));
-    const bool near = std::fabs(in - now) <= 1.5 / 127;
-    const bool crossed = st.last_in >= 0 && (st.last_in - now) * (in - now) <= 0;
-    st.last_in = in;
-    if (!near && !crossed)
-      return;
-    st.picked = true;
-  }
-  st.last_in = in;
+  const double now = fraction_of(*st.tgt, st.mirror.number(st.tgt->node, st.tgt->param, 0));
+  if (!st.knob.admit(in, st.own("pickup", 1) >= 0.5 ? now : in))
+    return;
   commit(self, st.tgt->node, st.tgt->param,
          target_value(*st.tgt, st.tgt->lo + (st.tgt->hi - st.tgt->lo) * in));
 }
@@ -156,8 +144,7 @@ bool learn(self_ptr self, int kind, uint32_t channel, uint32_t number) {
   commit(self, st.id, "number", v);
   v.set_bool_value(false);
   commit(self, st.id, "learn", v);
-  st.picked = false;
-  st.last_in = -1;
+  st.knob.reset();
   return true;
 }
 
@@ -240,8 +227,7 @@ caf::behavior midi_map(self_ptr self, std::string id, controller_deps deps) {
       if (ev.has_param_changed() && st.tgt && ev.param_changed().node() == st.tgt->node &&
           ev.param_changed().param() == st.tgt->param &&
           ev.param_changed().origin().client_id() != st.client()) {
-        st.picked = false;
-        st.last_in = -1;  // where the knob was before does not count as meeting the new value
+        st.knob.reset();  // where the knob was before does not count as meeting the new value
       }
       if (own || ev.has_snapshot())
         follow(self);

@@ -496,7 +496,7 @@ struct gateway::impl {
     for (const char* name :
          {v1::GraphService::service_full_name(), v1::NodeService::service_full_name(),
           v1::EventService::service_full_name(), v1::SystemService::service_full_name(),
-          v1::PresetService::service_full_name()})
+          v1::PresetService::service_full_name(), v1::PanelService::service_full_name()})
       health->SetServingStatus(name, on);
   }
 };
@@ -849,15 +849,82 @@ private:
   gateway::impl& gw_;
 };
 
-/// The four services, kept alive as long as the server that references them.
+class panel_service final : public v1::PanelService::Service {
+public:
+  explicit panel_service(gateway::impl& gw) : gw_(gw) {}
+
+  grpc::Status ListPanels(grpc::ServerContext* ctx, const v1::ListPanelsRequest*,
+                          v1::ListPanelsReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::read, "PanelService.ListPanels"); !s.ok())
+      return s;
+    return guarded([&] { return unwrap(gw_.rt.list_panels(), *reply); });
+  }
+
+  grpc::Status GetPanel(grpc::ServerContext* ctx, const v1::GetPanelRequest* req,
+                        v1::PanelReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::read, "PanelService.GetPanel"); !s.ok())
+      return s;
+    if (req->id().empty())
+      return invalid("id", "must not be empty");
+    return guarded([&] { return unwrap(gw_.rt.get_panel(*req), *reply); });
+  }
+
+  grpc::Status PutPanel(grpc::ServerContext* ctx, const v1::PutPanelRequest* req,
+                        v1::PanelReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::control, "PanelService.PutPanel", true); !s.ok())
+      return s;
+    return guarded([&] { return unwrap(gw_.rt.put_panel(with_origin(*req, *ctx)), *reply); });
+  }
+
+  grpc::Status ActivatePanel(grpc::ServerContext* ctx, const v1::ActivatePanelRequest* req,
+                             v1::PanelReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::control, "PanelService.ActivatePanel", true); !s.ok())
+      return s;
+    if (req->id().empty())
+      return invalid("id", "must not be empty");
+    return guarded(
+      [&] { return unwrap(gw_.rt.activate_panel(with_origin(*req, *ctx)), *reply); });
+  }
+
+  grpc::Status DeletePanel(grpc::ServerContext* ctx, const v1::DeletePanelRequest* req,
+                           v1::PanelReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::control, "PanelService.DeletePanel", true); !s.ok())
+      return s;
+    if (req->id().empty())
+      return invalid("id", "must not be empty");
+    return guarded([&] { return unwrap(gw_.rt.delete_panel(with_origin(*req, *ctx)), *reply); });
+  }
+
+  grpc::Status Learn(grpc::ServerContext* ctx, const v1::LearnRequest* req,
+                     v1::LearnReply* reply) override {
+    if (auto s = gw_.admit(*ctx, access::control, "PanelService.Learn", true); !s.ok())
+      return s;
+    if (req->target().empty())
+      return invalid("target", "expected NODE.PARAM (a knob) or NODE (a pad that triggers it)");
+    return guarded([&] { return unwrap(gw_.rt.learn(with_origin(*req, *ctx)), *reply); });
+  }
+
+private:
+  template <class Request>
+  static Request with_origin(Request req, const grpc::ServerContext& ctx) {
+    if (req.origin().client_id().empty())
+      req.mutable_origin()->set_client_id("peer:" + ctx.peer());
+    return req;
+  }
+
+  gateway::impl& gw_;
+};
+
+/// The services, kept alive as long as the server that references them.
 struct services {
   graph_service graph;
   node_service node;
   event_service events;
   system_service system;
   preset_service presets;
+  panel_service panels;
   explicit services(gateway::impl& gw)
-    : graph(gw), node(gw), events(gw), system(gw), presets(gw) {}
+    : graph(gw), node(gw), events(gw), system(gw), presets(gw), panels(gw) {}
 };
 
 } // namespace
@@ -933,6 +1000,7 @@ std::optional<std::string> gateway::start() {
   builder.RegisterService(&svc->events);
   builder.RegisterService(&svc->system);
   builder.RegisterService(&svc->presets);
+  builder.RegisterService(&svc->panels);
   auto server = builder.BuildAndStart();
   if (!server || port == 0)
     return "cannot bind " + impl_->opts.listen + " (address in use or not available)";

@@ -74,6 +74,10 @@ CREATE TABLE IF NOT EXISTS presets(
   name TEXT PRIMARY KEY,
   saved_ns INTEGER NOT NULL,
   body BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS panels(
+  id TEXT PRIMARY KEY,
+  updated_ns INTEGER NOT NULL,
+  body BLOB NOT NULL);
 INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');
 )sql";
 
@@ -85,6 +89,7 @@ struct state_store::impl {
   stmt_ptr begin, commit, rollback;
   stmt_ptr upsert, clear_node, clear_param, select_params;
   stmt_ptr save_preset, load_preset, list_presets, delete_preset;
+  stmt_ptr upsert_panel, delete_panel, select_panels;
   std::string buffer;  // serialised values, reused across rows
 
   [[noreturn]] void fail(const std::string& what) const {
@@ -163,6 +168,10 @@ struct state_store::impl {
     load_preset = prepare("SELECT body FROM presets WHERE name = ?1");
     list_presets = prepare("SELECT name, body FROM presets ORDER BY name");
     delete_preset = prepare("DELETE FROM presets WHERE name = ?1");
+    upsert_panel =
+      prepare("INSERT OR REPLACE INTO panels(id, updated_ns, body) VALUES(?1, ?2, ?3)");
+    delete_panel = prepare("DELETE FROM panels WHERE id = ?1");
+    select_panels = prepare("SELECT id, body FROM panels ORDER BY id");
   }
 
   void apply_clear(const v1::PersistClear& c) {
@@ -337,6 +346,46 @@ bool state_store::delete_preset(const std::string& name) {
   bind_text(d.delete_preset.get(), 1, name);
   d.run(d.delete_preset, "delete preset");
   return sqlite3_changes(d.db.get()) > 0;
+}
+
+std::vector<v1::Panel> state_store::load_panels() {
+  auto& d = *impl_;
+  auto* s = d.select_panels.get();
+  reset_on_exit reset{s};
+  std::vector<v1::Panel> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    auto& panel = out.emplace_back();
+    if (!parse_column(s, 1, panel))
+      throw std::runtime_error("store: '" + d.path + "': unreadable panel '" +
+                               column_text(s, 0) + "'");
+  }
+  if (rc != SQLITE_DONE)
+    d.fail("load panels");
+  return out;
+}
+
+void state_store::write_panels(const v1::PanelWrite& w) {
+  auto& d = *impl_;
+  d.run(d.begin, "begin panel write");
+  try {
+    const auto updated = now_ns();
+    for (const auto& id : w.deletes()) {
+      bind_text(d.delete_panel.get(), 1, id);
+      d.run(d.delete_panel, "delete panel");
+    }
+    for (const auto& panel : w.upserts()) {
+      panel.SerializeToString(&d.buffer);
+      bind_text(d.upsert_panel.get(), 1, panel.id());
+      sqlite3_bind_int64(d.upsert_panel.get(), 2, updated);
+      bind_blob(d.upsert_panel.get(), 3, d.buffer);
+      d.run(d.upsert_panel, "save panel");
+    }
+    d.run(d.commit, "commit");
+  } catch (...) {
+    d.rollback_if_open();
+    throw;
+  }
 }
 
 std::string state_store::integrity_check() {

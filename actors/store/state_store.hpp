@@ -15,6 +15,8 @@
 ///   params(node, param, type, value BLOB = serialised v1::Value, node_rev, updated_ns)
 ///     primary key (node, param), WITHOUT ROWID
 ///   presets(name PRIMARY KEY, saved_ns, body BLOB = serialised v1::Preset)
+///   panels(id PRIMARY KEY, updated_ns, body BLOB = serialised v1::Panel) — added without a
+///     version change: opening an older file creates the (empty) table
 ///   meta(key PRIMARY KEY, value): 'schema_version' = '1'
 
 #include <memory>
@@ -75,6 +77,15 @@ public:
   /// Deletes the preset called `name`; false when there was none. Throws std::runtime_error.
   // thread: owner
   bool delete_preset(const std::string& name);
+
+  /// Every stored panel, ordered by id. Throws std::runtime_error.
+  // thread: owner
+  std::vector<v1::Panel> load_panels();
+
+  /// Deletes `w.deletes` then saves `w.upserts` (replacing panels of the same id) in one
+  /// transaction. Throws std::runtime_error after rolling back.
+  // thread: owner
+  void write_panels(const v1::PanelWrite& w);
 
   /// SQLite's `PRAGMA integrity_check`: "ok" when the file is sound, else its findings.
   // thread: owner

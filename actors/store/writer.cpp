@@ -306,6 +306,26 @@ store_actor::behavior_type writer_behavior(self_ptr self) {
       }
       return reply;
     },
+    [self](const v1::ListPanelsRequest&) {
+      v1::StoredPanels reply;
+      try {
+        for (auto& panel : self->state.store->load_panels())
+          *reply.add_panels() = std::move(panel);
+        *reply.mutable_status() = make_status(code_ok, "");
+      } catch (const std::exception& e) {
+        reply.clear_panels();
+        *reply.mutable_status() = make_status(code_unavailable, e.what());
+      }
+      return reply;
+    },
+    [self](const v1::PanelWrite& w) {
+      try {
+        self->state.store->write_panels(w);
+      } catch (const std::exception& e) {
+        return make_status(code_unavailable, e.what());
+      }
+      return make_status(code_ok, "");
+    },
     [self](const v1::DeletePresetRequest& req) {
       v1::DeletePresetReply reply;
       try {

@@ -622,6 +622,302 @@ int cmd_preset(const global_options& g, const std::string& action, const preset_
   return exit_ok;
 }
 
+// --- panels and MIDI learn ------------------------------------------------------------------
+
+struct panel_args {
+  std::string id, type, bank, device;
+  bool active = false, inactive = false;
+  std::vector<std::string> maps, add_maps;
+  std::vector<unsigned> remove;
+};
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), ::tolower);
+  return s;
+}
+
+const char* action_text(v1::MappingAction a) {
+  switch (a) {
+    case v1::MAPPING_ACTION_SET: return "set";
+    case v1::MAPPING_ACTION_TRIGGER: return "trigger";
+    case v1::MAPPING_ACTION_TOGGLE: return "toggle";
+    case v1::MAPPING_ACTION_MOMENTARY: return "momentary";
+    case v1::MAPPING_ACTION_PLAY: return "play";
+    default: return "default";
+  }
+}
+
+/// "NUMBER[/CHANNEL]=[ACTION:]TARGET[,low=X][,high=X][,curve=linear|log|exp][,nopickup]",
+/// e.g. "21=set:amp.level,curve=log", "36=trigger:kick", "37/10=toggle:fx.running".
+std::optional<v1::PanelMapping> parse_mapping(const std::string& text, std::string& error) {
+  v1::PanelMapping m;
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    error = "mapping \"" + text + "\": expected NUMBER[/CHANNEL]=[ACTION:]TARGET[,options]";
+    return std::nullopt;
+  }
+  const std::string control = text.substr(0, eq);
+  const auto slash = control.find('/');
+  try {
+    size_t used = 0;
+    const std::string number = control.substr(0, slash);
+    const unsigned long n = std::stoul(number, &used);
+    if (used != number.size() || n > 127)
+      throw std::invalid_argument("number");
+    m.set_number(static_cast<uint32_t>(n));
+    if (slash != std::string::npos) {
+      const std::string channel = control.substr(slash + 1);
+      const unsigned long c = std::stoul(channel, &used);
+      if (used != channel.size() || c < 1 || c > 16)
+        throw std::invalid_argument("channel");
+      m.set_channel(static_cast<uint32_t>(c));
+    }
+  } catch (const std::exception&) {
+    error = "mapping \"" + text + "\": expected a control number 0..127 and an optional /CHANNEL "
+            "1..16 before '='";
+    return std::nullopt;
+  }
+  std::vector<std::string> parts;
+  std::stringstream rest(text.substr(eq + 1));
+  for (std::string part; std::getline(rest, part, ',');)
+    parts.push_back(part);
+  if (parts.empty() || parts[0].empty()) {
+    error = "mapping \"" + text + "\": expected a target after '='";
+    return std::nullopt;
+  }
+  std::string target = parts[0];
+  if (const auto colon = target.find(':'); colon != std::string::npos) {
+    const std::string action = lower(target.substr(0, colon));
+    std::string upper = action;
+    std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+    v1::MappingAction a{};
+    if (!v1::MappingAction_Parse("MAPPING_ACTION_" + upper, &a) ||
+        a == v1::MAPPING_ACTION_UNSPECIFIED) {
+      error = "mapping \"" + text + "\": unknown action '" + action +
+              "' (set, trigger, toggle, momentary, play)";
+      return std::nullopt;
+    }
+    m.set_action(a);
+    target = target.substr(colon + 1);
+  }
+  m.set_target(target);
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const std::string opt = lower(parts[i]);
+    const auto oeq = opt.find('=');
+    const std::string key = opt.substr(0, oeq);
+    const std::string val = oeq == std::string::npos ? "" : opt.substr(oeq + 1);
+    try {
+      if (key == "low" || key == "high") {
+        size_t used = 0;
+        const double x = std::stod(val, &used);
+        if (used != val.size())
+          throw std::invalid_argument(key);
+        key == "low" ? m.set_low(x) : m.set_high(x);
+      } else if (key == "curve" && (val == "linear" || val == "log" || val == "exp")) {
+        m.set_curve(val == "log"   ? v1::MAPPING_CURVE_LOG
+                    : val == "exp" ? v1::MAPPING_CURVE_EXP
+                                   : v1::MAPPING_CURVE_LINEAR);
+      } else if (key == "nopickup" && val.empty()) {
+        m.set_no_pickup(true);
+      } else {
+        throw std::invalid_argument(key);
+      }
+    } catch (const std::exception&) {
+      error = "mapping \"" + text + "\": bad option '" + parts[i] +
+              "' (low=F, high=F, curve=linear|log|exp, nopickup)";
+      return std::nullopt;
+    }
+  }
+  // Only low or only high given: the other end stays where the whole range has it.
+  if (m.low() != 0 && m.high() == 0 && text.find("high=") == std::string::npos)
+    m.set_high(1);
+  return m;
+}
+
+std::string mapping_text(const v1::PanelMapping& m) {
+  std::ostringstream os;
+  os << m.number();
+  if (m.channel())
+    os << '/' << m.channel();
+  os << '=' << action_text(m.action()) << ':' << m.target();
+  if (m.low() != 0 || m.high() != 0)
+    os << ",low=" << m.low() << ",high=" << m.high();
+  if (m.curve() == v1::MAPPING_CURVE_LOG)
+    os << ",curve=log";
+  if (m.curve() == v1::MAPPING_CURVE_EXP)
+    os << ",curve=exp";
+  if (m.no_pickup())
+    os << ",nopickup";
+  return os.str();
+}
+
+const char* panel_type_text(v1::PanelType t) {
+  return t == v1::PANEL_TYPE_PAD ? "pad" : t == v1::PANEL_TYPE_KNOB ? "knob" : "-";
+}
+
+void print_panel(const v1::Panel& p) {
+  std::cout << "panel " << p.id() << ": " << panel_type_text(p.type()) << " bank " << p.bank()
+            << " device " << or_dash(p.device()) << (p.active() ? " ACTIVE" : " inactive")
+            << " rev " << p.rev() << '\n';
+  for (const auto& m : p.mappings())
+    std::cout << "  " << mapping_text(m) << '\n';
+}
+
+int panel_reply(const global_options& g, const grpc::Status& s, const v1::PanelReply& reply,
+                const std::string& what) {
+  if (!s.ok())
+    return fail(s);
+  if (g.json) {
+    print_json(reply);
+    return exit_ok;
+  }
+  std::cout << what << " panel " << reply.panel().id() << " (rev " << reply.panel().rev()
+            << (reply.persisted() ? ", saved" : ", not persisted") << ")";
+  if (!reply.deactivated().empty())
+    std::cout << "; deactivated " << join(reply.deactivated(), ", ");
+  std::cout << '\n';
+  return exit_ok;
+}
+
+int cmd_panel(const global_options& g, const std::string& action, const panel_args& a) {
+  auto stub = v1::PanelService::NewStub(make_channel(g));
+  const auto origin = [] {
+    v1::Origin o;
+    o.set_client_id(client_id());
+    return o;
+  }();
+  if (action == "list") {
+    v1::ListPanelsReply reply;
+    if (auto s = stub->ListPanels(make_context(g).get(), {}, &reply); !s.ok())
+      return fail(s);
+    if (g.json) {
+      print_json(reply);
+      return exit_ok;
+    }
+    table rows{{"ID", "TYPE", "BANK", "DEVICE", "ACTIVE", "MAPPINGS", "REV"}};
+    for (const auto& p : reply.panels())
+      rows.push_back({p.id(), panel_type_text(p.type()), p.bank(), or_dash(p.device()),
+                      p.active() ? "yes" : "no", std::to_string(p.mappings_size()),
+                      std::to_string(p.rev())});
+    print_table(rows);
+    return exit_ok;
+  }
+  if (action == "show") {
+    v1::GetPanelRequest req;
+    req.set_id(a.id);
+    v1::PanelReply reply;
+    if (auto s = stub->GetPanel(make_context(g).get(), req, &reply); !s.ok())
+      return fail(s);
+    if (g.json)
+      print_json(reply);
+    else
+      print_panel(reply.panel());
+    return exit_ok;
+  }
+  if (action == "activate" || action == "deactivate") {
+    v1::ActivatePanelRequest req;
+    req.set_id(a.id);
+    req.set_active(action == "activate");
+    *req.mutable_origin() = origin;
+    v1::PanelReply reply;
+    auto s = stub->ActivatePanel(make_context(g).get(), req, &reply);
+    return panel_reply(g, s, reply, action == "activate" ? "activated" : "deactivated");
+  }
+  if (action == "delete") {
+    v1::DeletePanelRequest req;
+    req.set_id(a.id);
+    *req.mutable_origin() = origin;
+    v1::PanelReply reply;
+    auto s = stub->DeletePanel(make_context(g).get(), req, &reply);
+    return panel_reply(g, s, reply, "deleted");
+  }
+  // create / update: build the panel (update starts from the current one).
+  v1::PutPanelRequest req;
+  auto& p = *req.mutable_panel();
+  if (action == "update") {
+    v1::GetPanelRequest get;
+    get.set_id(a.id);
+    v1::PanelReply current;
+    if (auto s = stub->GetPanel(make_context(g).get(), get, &current); !s.ok())
+      return fail(s);
+    p = current.panel();
+  }
+  p.set_id(a.id);
+  if (!a.type.empty()) {
+    const auto t = lower(a.type);
+    if (t != "pad" && t != "knob") {
+      std::cerr << "sgctl: --type: expected pad or knob, got '" << a.type << "'\n";
+      return exit_usage;
+    }
+    p.set_type(t == "pad" ? v1::PANEL_TYPE_PAD : v1::PANEL_TYPE_KNOB);
+  }
+  if (!a.bank.empty())
+    p.set_bank(a.bank);
+  if (!a.device.empty())
+    p.set_device(a.device == "-" ? "" : a.device);
+  if (a.active)
+    p.set_active(true);
+  if (a.inactive)
+    p.set_active(false);
+  std::string error;
+  if (!a.maps.empty())
+    p.clear_mappings();
+  for (const auto& u : a.remove) {
+    auto* maps = p.mutable_mappings();
+    for (int i = maps->size() - 1; i >= 0; --i)
+      if (maps->Get(i).number() == u)
+        maps->DeleteSubrange(i, 1);
+  }
+  for (const auto* list : {&a.maps, &a.add_maps})
+    for (const auto& text : *list) {
+      auto m = parse_mapping(text, error);
+      if (!m) {
+        std::cerr << "sgctl: " << error << '\n';
+        return exit_usage;
+      }
+      // An added mapping replaces the one of the same control.
+      auto* maps = p.mutable_mappings();
+      for (int i = maps->size() - 1; i >= 0; --i)
+        if (maps->Get(i).number() == m->number() && maps->Get(i).channel() == m->channel())
+          maps->DeleteSubrange(i, 1);
+      *p.add_mappings() = *m;
+    }
+  p.clear_rev();
+  p.clear_origin();
+  req.set_create(action == "create");
+  *req.mutable_origin() = origin;
+  v1::PanelReply reply;
+  auto s = stub->PutPanel(make_context(g).get(), req, &reply);
+  return panel_reply(g, s, reply, action == "create" ? "created" : "updated");
+}
+
+int cmd_learn(const global_options& g, const std::string& target, const std::string& panel,
+              double wait_s) {
+  auto stub = v1::PanelService::NewStub(make_channel(g));
+  v1::LearnRequest req;
+  req.set_target(target);
+  req.set_panel(panel);
+  req.set_timeout_ms(static_cast<uint32_t>(wait_s * 1000));
+  req.mutable_origin()->set_client_id(client_id());
+  auto ctx = make_context(g);
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::milliseconds(static_cast<int64_t>(wait_s * 1000) + 5000));
+  if (!g.json)
+    std::cerr << "move a control on a MIDI device (" << wait_s << " s)...\n";
+  v1::LearnReply reply;
+  if (auto s = stub->Learn(ctx.get(), req, &reply); !s.ok())
+    return fail(s);
+  if (g.json) {
+    print_json(reply);
+    return exit_ok;
+  }
+  std::cout << "learned " << mapping_text(reply.mapping()) << " from " << reply.device()
+            << " into panel " << reply.panel().id() << " (" << panel_type_text(reply.panel().type())
+            << " bank " << reply.panel().bank() << (reply.panel().active() ? ", active" : "")
+            << ")\n";
+  return exit_ok;
+}
+
 // --- watch ----------------------------------------------------------------------------------
 
 std::optional<v1::EventKind> parse_kind(std::string name) {
@@ -1318,6 +1614,59 @@ int main(int argc, char** argv) {
   trigger->add_option("--note", ta.note, "MIDI note 0..127")->capture_default_str();
   trigger->add_option("--velocity", ta.velocity, "0..1")->capture_default_str();
   trigger->add_option("--delay-ms", ta.delay_ms, "due this many ms from now");
+  panel_args pn;
+  auto* panel = app.add_subcommand(
+    "panel", "pad and knob panels: list, show, create, update, activate, deactivate, delete");
+  panel->require_subcommand(1);
+  panel->fallthrough();
+  panel->add_subcommand("list", "every panel: id, type, bank, device, active, mappings");
+  for (const char* verb : {"show", "activate", "deactivate", "delete"})
+    panel->add_subcommand(verb, std::string(verb) == "show" ? "a panel and its mappings"
+                                : std::string(verb) == "delete"
+                                  ? "remove a panel"
+                                  : std::string(verb) == "activate"
+                                    ? "activate (deactivates the other panel of its type and bank)"
+                                    : "stop a panel receiving input")
+      ->add_option("ID", pn.id)
+      ->required();
+  for (const char* verb : {"create", "update"}) {
+    auto* c = panel->add_subcommand(
+      verb, std::string(verb) == "create" ? "create a panel"
+                                          : "change a panel (unset options keep their value)");
+    c->add_option("ID", pn.id)->required();
+    auto* type = c->add_option("--type", pn.type, "pad (notes) or knob (CCs)");
+    auto* bank = c->add_option("--bank", pn.bank, "the bank: panels of one type and bank "
+                                                  "share the physical controls");
+    if (std::string(verb) == "create") {
+      type->required();
+      bank->required();
+    }
+    c->add_option("--device", pn.device, "MIDI device id of the graph ('-': any)");
+    c->add_flag("--active", pn.active, "active (deactivates the other of its type and bank)");
+    c->add_flag("--inactive", pn.inactive, "inactive");
+    c->add_option("--map", pn.maps,
+                  "NUMBER[/CH]=[ACTION:]TARGET[,low=F,high=F,curve=log|exp,nopickup]; replaces "
+                  "every mapping (repeatable)");
+    if (std::string(verb) == "update") {
+      c->add_option("--add-map", pn.add_maps, "add or replace one mapping (repeatable)");
+      c->add_option("--remove-map", pn.remove, "remove the mappings of a control number");
+    }
+  }
+
+  std::string learn_target, learn_panel;
+  double learn_wait = 30;
+  auto* midi = app.add_subcommand("midi", "MIDI: learn");
+  midi->require_subcommand(1);
+  midi->fallthrough();
+  auto* learn = midi->add_subcommand(
+    "learn", "bind the next control moved to NODE.PARAM (a knob) or NODE (a pad triggers it)");
+  learn->add_option("TARGET", learn_target)->required();
+  learn->add_option("--panel", learn_panel, "the panel to bind it in (default: the active panel "
+                                            "of the control's kind, else learned-knobs/pads)");
+  learn->add_option("--wait", learn_wait, "seconds to wait for a control")
+    ->capture_default_str()
+    ->check(CLI::Range(0.1, 300.0));
+
   app.add_subcommand("graph", "the running graph: devices, nodes, edges");
   bool committed = false;
   std::string out;
@@ -1390,6 +1739,10 @@ int main(int argc, char** argv) {
     return cmd_preset(g, cmd->get_subcommands().front()->get_name(), pa);
   if (name == "watch")
     return cmd_watch(g, w);
+  if (name == "panel")
+    return cmd_panel(g, cmd->get_subcommands().front()->get_name(), pn);
+  if (name == "midi")
+    return cmd_learn(g, learn_target, learn_panel, learn_wait);
   if (name == "status")
     return cmd_status(g);
   if (name == "apply")

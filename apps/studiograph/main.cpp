@@ -38,6 +38,43 @@ void on_hangup(int) {
 
 bool load(const std::string& path, v1::GraphSpec& spec);
 
+/// `--osc HOST:PORT`: where the graph's OSC server listens. The first control.osc node of the
+/// graph takes it; a graph without one gets a node "osc" (or "osc_server" when that id is
+/// taken). Empty: the graph decides.
+std::string osc_listen;
+
+void apply_osc(v1::GraphSpec& spec) {
+  if (osc_listen.empty())
+    return;
+  v1::Value v;
+  v.set_string_value(osc_listen);
+  for (auto& n : *spec.mutable_nodes())
+    if (n.type() == "control.osc") {
+      (*n.mutable_params())["listen"] = v;
+      return;
+    }
+  bool taken = false;
+  for (const auto& n : spec.nodes())
+    taken |= n.id() == "osc";
+  auto* n = spec.add_nodes();
+  n->set_id(taken ? "osc_server" : "osc");
+  n->set_type("control.osc");
+  (*n->mutable_params())["listen"] = v;
+}
+
+/// What is wrong with an --osc value, or empty.
+std::string check_osc_listen(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return "expected HOST:PORT (e.g. 127.0.0.1:9000), got '" + text + "'";
+  const std::string port = text.substr(colon + 1);
+  char* end = nullptr;
+  const long p = std::strtol(port.c_str(), &end, 10);
+  if (port.empty() || *end != '\0' || p < 1 || p > 65535)
+    return "expected a port 1..65535 after ':', got '" + port + "'";
+  return {};
+}
+
 std::string joined(const google::protobuf::RepeatedPtrField<std::string>& xs) {
   std::string out;
   for (const auto& x : xs)
@@ -53,6 +90,7 @@ void reload(runtime& rt, const std::string& path) {
     std::cerr << "studiograph: reload refused; the running graph is unchanged\n";
     return;
   }
+  apply_osc(spec);
   auto reply = rt.apply_graph(spec);
   if (reply.status().code() != 0) {
     std::cerr << "studiograph: reload failed: " << reply.status().message()
@@ -170,6 +208,17 @@ int cmd_run(const std::string& path, const gateway_options& gw_opts, double dura
   v1::GraphSpec spec;
   if (!load(path, spec))
     return invalid_graph;
+  if (!osc_listen.empty()) {
+    if (auto why = check_osc_listen(osc_listen); !why.empty()) {
+      std::cerr << "studiograph: --osc: " << why << '\n';
+      return invalid_graph;
+    }
+    if (!is_loopback_listen(osc_listen))
+      std::cerr << "studiograph: warning: OSC on " << osc_listen
+                << " accepts unauthenticated writes from that network (OSC has no access "
+                   "control; prefer loopback or a firewalled interface)\n";
+    apply_osc(spec);
+  }
   std::vector<score_event> score;
   if (!load_score(score_path, spec, score))
     return invalid_graph;
@@ -336,6 +385,9 @@ int main(int argc, char** argv) {
   run->add_option("--max-subscribers", gw_opts.max_subscribers,
                   "Concurrent event subscriptions of the gateway")
     ->capture_default_str();
+  run->add_option("--osc", osc_listen,
+                  "OSC server HOST:PORT (UDP) for /sg/NODE/PARAM messages: sets the graph's "
+                  "control.osc node, adding one when it has none (e.g. 127.0.0.1:9000)");
   std::string state;
   run->add_option("--state", state,
                   "Persistence database FILE, or 'none' for a session without persistence "
