@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -406,6 +408,68 @@ TEST(studiograph_binary, health_is_serving_after_start_and_not_serving_on_shutdo
   while (reader->Read(&ev))
     not_serving |= ev.status() == health_status::NOT_SERVING;
   EXPECT_TRUE(not_serving);
+  EXPECT_EQ(wait_exit(p, 10s), 0) << slurp(p.err);
+}
+
+/// A UDP port nobody uses right now.
+int free_udp_port() {
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    close(fd);
+    return -1;
+  }
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+TEST(studiograph_binary, osc_flag_serves_osc_where_told) {
+  if (std::system("command -v oscsend >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "oscsend not installed (Debian: liblo-tools)";
+  auto graph = write_file("graph.yaml", gw_test_graph);
+  auto bad = spawn_studiograph({"run", graph, "--listen", "127.0.0.1:0", "--state", "none",
+                                "--osc", "127.0.0.1"});
+  EXPECT_EQ(wait_exit(bad, 10s), 2);
+  EXPECT_NE(slurp(bad.err).find("--osc: expected HOST:PORT"), std::string::npos)
+    << slurp(bad.err);
+
+  const int port = free_udp_port();
+  ASSERT_GT(port, 0);
+  auto p = spawn_studiograph({"run", graph, "--listen", "127.0.0.1:0", "--state", "none",
+                              "--osc", "127.0.0.1:" + std::to_string(port)});
+  std::string address;
+  const std::regex bound("gRPC on (127\\.0\\.0\\.1:[0-9]+)");
+  for (int i = 0; i < 250 && address.empty(); ++i) {
+    std::smatch m;
+    const auto out = slurp(p.out);
+    if (std::regex_search(out, m, bound))
+      address = m[1];
+    else
+      std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_FALSE(address.empty()) << slurp(p.err);
+  client c(address);
+  v1::GetNodeReply node;
+  ASSERT_TRUE(c.get("osc_server", node).ok()) << "the OSC node the flag added (\"osc\" is taken)";
+  EXPECT_EQ(node.node().type(), "control.osc");
+  bool applied = false;
+  for (int i = 0; i < 100 && !applied; ++i) {
+    const std::string cmd = "oscsend 127.0.0.1 " + std::to_string(port) +
+                            " /sg/amp/level/commit f -31.5";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    v1::GetNodeReply amp;
+    ASSERT_TRUE(c.get("amp", amp).ok());
+    for (const auto& prm : amp.node().params())
+      applied |= prm.name() == "level" && prm.value().double_value() == -31.5;
+    if (!applied)
+      std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(applied) << "an OSC commit on the port --osc named";
+  kill(p.pid, SIGTERM);
   EXPECT_EQ(wait_exit(p, 10s), 0) << slurp(p.err);
 }
 

@@ -761,3 +761,76 @@ TEST_F(sgctl_fixture, tls_options_reach_a_tls_gateway) {
 
 } // namespace
 } // namespace sg::test
+
+namespace sg::test {
+namespace {
+
+TEST_F(sgctl_fixture, panel_commands_create_switch_edit_and_refuse) {
+  auto r = ctl({"panel", "create", "desk-a", "--type", "knob", "--bank", "main", "--active",
+                "--map", "21=set:amp.level,curve=log", "--map", "22/2=osc.level,low=0.25"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("created panel desk-a (rev 1"), std::string::npos) << r.out;
+  r = ctl({"panel", "create", "desk-b", "--type", "knob", "--bank", "main", "--active", "--map",
+           "21=osc.frequency"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("deactivated desk-a"), std::string::npos) << r.out;
+
+  r = ctl({"panel", "show", "desk-a"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("knob bank main device - inactive rev 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("21=set:amp.level,curve=log"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("22/2=default:osc.level,low=0.25,high=1"), std::string::npos) << r.out;
+
+  r = ctl({"panel", "update", "desk-a", "--remove-map", "22", "--add-map", "23=set:osc.level"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = ctl({"panel", "activate", "desk-a"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("deactivated desk-b"), std::string::npos) << r.out;
+
+  r = ctl({"--json", "panel", "list"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  v1::ListPanelsReply list;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &list).ok()) << r.out;
+  ASSERT_EQ(list.panels_size(), 2);
+  EXPECT_EQ(list.panels(0).id(), "desk-a");
+  EXPECT_TRUE(list.panels(0).active());
+  ASSERT_EQ(list.panels(0).mappings_size(), 2);
+  EXPECT_EQ(list.panels(0).mappings(1).number(), 23u);
+  EXPECT_FALSE(list.panels(1).active());
+  EXPECT_EQ(list.panels(1).rev(), 2u) << "created, then deactivated by desk-a's activation";
+
+  // Usage errors never reach the server; refusals name the field; nothing changes.
+  EXPECT_EQ(ctl({"panel", "create", "x", "--type", "knob", "--bank", "b", "--map", "300=a.b"})
+              .code,
+            1);
+  EXPECT_EQ(ctl({"panel", "create", "x", "--type", "slider", "--bank", "b"}).code, 1);
+  EXPECT_EQ(ctl({"panel", "create", "x", "--type", "knob", "--bank", "b", "--map",
+                 "1=wiggle:amp.level"})
+              .code,
+            1);
+  r = ctl({"panel", "create", "x", "--type", "knob", "--bank", "b", "--map", "1=trigger:amp"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("panel.mappings[0].action"), std::string::npos) << r.err;
+  r = ctl({"panel", "create", "desk-a", "--type", "knob", "--bank", "b"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("ALREADY_EXISTS"), std::string::npos) << r.err;
+  EXPECT_EQ(ctl({"panel", "delete", "nope"}).code, 3);
+  EXPECT_EQ(ctl({"panel", "activate", "nope"}).code, 3);
+  r = ctl({"--json", "panel", "list"});
+  v1::ListPanelsReply again;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &again).ok()) << r.out;
+  EXPECT_EQ(again.ShortDebugString(), list.ShortDebugString());
+
+  // Learn without a MIDI device: nothing moves, the wait ends naming the timeout.
+  r = ctl({"midi", "learn", "amp.level", "--wait", "0.3"});
+  EXPECT_EQ(r.code, 4) << r.err;
+  EXPECT_NE(r.err.find("timeout_ms"), std::string::npos) << r.err;
+  r = ctl({"midi", "learn", "amp.nothing", "--wait", "0.3"});
+  EXPECT_EQ(r.code, 2) << r.err;
+
+  r = ctl({"panel", "delete", "desk-b"});
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
+} // namespace
+} // namespace sg::test
