@@ -146,8 +146,8 @@ devices:
   to.sin_family = AF_INET;
   to.sin_port = htons(static_cast<uint16_t>(osc_port));
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::vector<double> osc_ms, midi_ms, midi_arrival_ms;
-  size_t osc_lost = 0, midi_lost = 0;
+  std::vector<double> osc_ms, midi_ms, midi_arrival_ms, panel_ms, panel_arrival_ms;
+  size_t osc_lost = 0, midi_lost = 0, panel_lost = 0;
   const auto period = std::chrono::duration<double>(1.0 / rate);
   for (int i = 0; i < messages; ++i) {
     const double value = -60.0 + 0.001 * (i % 50000);
@@ -183,6 +183,33 @@ devices:
         ++midi_lost;
       std::this_thread::sleep_until(t0 + std::chrono::duration_cast<clock_type::duration>(period));
     }
+    // The same through an active knob panel (the panel authority routes it): CC 8 -> tone.level.
+    v1::PutPanelRequest put;
+    auto& p = *put.mutable_panel();
+    p.set_id("bench");
+    p.set_type(v1::PANEL_TYPE_KNOB);
+    p.set_bank("main");
+    p.set_active(true);
+    auto& m = *p.add_mappings();
+    m.set_number(8);
+    m.set_action(v1::MAPPING_ACTION_SET);
+    m.set_target("tone.level");
+    m.set_no_pickup(true);
+    put.set_create(true);
+    if (rt.put_panel(put).status().code() != 0)
+      return 2;
+    for (int i = 0; i < messages; ++i) {
+      const unsigned char v = static_cast<unsigned char>(i % 2 ? 90 : 30);
+      std::vector<unsigned char> msg{0xB0, 8, v};
+      const auto t0 = clock_type::now();
+      midi_out->sendMessage(&msg);
+      if (auto ms = waiter.wait("tone", "level", -120.0 + 120.0 * v / 127.0, t0)) {
+        panel_ms.push_back(*ms);
+        panel_arrival_ms.push_back(waiter.since_arrival_ms);
+      } else
+        ++panel_lost;
+      std::this_thread::sleep_until(t0 + std::chrono::duration_cast<clock_type::duration>(period));
+    }
   }
 
   std::printf("\n== controllers: message sent -> authority applied and handed to the audio "
@@ -196,10 +223,12 @@ devices:
   if (midi_out) {
     row("MIDI CC, from the sending JACK client", midi_ms, midi_lost);
     row("MIDI CC, from its arrival at studiograph's MIDI thread", midi_arrival_ms, midi_lost);
+    row("MIDI CC via an active knob panel, from the sending JACK client", panel_ms, panel_lost);
+    row("MIDI CC via an active knob panel, from its arrival", panel_arrival_ms, panel_lost);
   }
   else
     std::printf("| MIDI | skipped: jackd not installed | | | | | | |\n");
-  return osc_lost + midi_lost == 0 ? 0 : 1;
+  return osc_lost + midi_lost + panel_lost == 0 ? 0 : 1;
 }
 
 } // namespace

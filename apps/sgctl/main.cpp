@@ -1026,6 +1026,22 @@ std::string event_line(const v1::Event& ev) {
          << " origin=" << origin_text(b.origin());
       break;
     }
+    case v1::Event::kPanel: {
+      const auto& pc = ev.panel();
+      const auto& p = pc.panel();
+      os << "panel " << p.id() << ' ' << pc.reason() << ' ' << panel_type_text(p.type())
+         << " bank=" << p.bank() << (p.active() ? " active" : " inactive")
+         << " mappings=" << p.mappings_size() << " rev=" << p.rev()
+         << " origin=" << origin_text(p.origin()) << (pc.persisted() ? " saved" : "");
+      break;
+    }
+    case v1::Event::kMidi: {
+      const auto& m = ev.midi();
+      char bytes[16];
+      std::snprintf(bytes, sizeof bytes, "%02x %02x %02x", m.status(), m.data1(), m.data2());
+      os << "midi " << m.device() << ' ' << bytes;
+      break;
+    }
     default: os << "unknown"; break;
   }
   return os.str();
@@ -1049,7 +1065,7 @@ int cmd_watch(const global_options& g, const watch_options& w) {
     if (!kind) {
       std::cerr << "sgctl: watch: unknown event kind '" << k
                 << "' (param_changed, node_status, device_status, graph_applied, meter, "
-                   "snapshot, preset_loaded, durable, bypass)\n";
+                   "snapshot, preset_loaded, durable, bypass, midi, panel)\n";
       return exit_usage;
     }
     req.add_kinds(*kind);
@@ -1598,7 +1614,7 @@ int main(int argc, char** argv) {
   watch->add_option("--node", w.nodes, "only events of this node (repeatable)");
   watch->add_option("--kind", w.kinds,
                     "only this kind: param_changed, node_status, device_status, "
-                    "graph_applied, meter, snapshot, preset_loaded, durable, bypass (repeatable)");
+                    "graph_applied, meter, snapshot, preset_loaded, durable, bypass, midi, panel (repeatable)");
   watch->add_option("--count", w.count, "exit after N events (the snapshot counts)");
   app.add_subcommand("status", "process status: version, uptime, graph, devices, node loads, "
                                "gateway clients");
