@@ -1,3 +1,4 @@
+#include <dlfcn.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cstring>
 #include <memory>
 
+#include <jack/jack.h>
 #include <rtaudio/RtAudio.h>
 
 #include "hardware/audio_driver.hpp"
@@ -30,7 +32,26 @@ struct rtaudio_stream {
   /// Set when the driver lets go: the callback then renders silence without the engine.
   std::atomic<bool> released{false};
   std::atomic<pthread_t> audio_thread{};
+  /// Set by libjack's shutdown notification (see jack_on_shutdown below): the server is gone.
+  std::atomic<bool> server_gone{false};
+  /// The shutdown registration went through our jack_on_shutdown: RtAudio will not close the
+  /// stream by itself. (False when this program does not export that symbol.)
+  std::atomic<bool> shutdown_ours{false};
 };
+
+/// The stream whose JACK client is being opened on this thread (set around openStream), so
+/// that the shutdown registration RtAudio makes there can be taken over.
+thread_local rtaudio_stream* opening_stream = nullptr;
+
+/// thread: a libjack thread (the one that noticed the server go). Only flags it.
+void on_jack_shutdown(void* arg) {
+  static_cast<rtaudio_stream*>(arg)->server_gone.store(true, std::memory_order_release);
+}
+
+/// JACK client closes still running in this process. libjack deadlocks when a client is opened
+/// while another one closes (jack_client_open and jack_client_close take two of its locks in
+/// opposite orders), so no JACK stream is opened while this is above zero.
+std::atomic<int> jack_closes_in_flight{0};
 
 /// thread: a closer thread. Stops and closes the stream, leaving RtAudio's own close alone.
 /// False when that close is stuck: then the stream must never be touched (or destroyed, which
@@ -87,8 +108,15 @@ public:
       priority_ = std::clamp(std::atoi(pr->second.c_str()), 1, 95);
     options.priority = priority_;
     block_ = spec.block();
-    audio.openStream(&out, nullptr, RTAUDIO_FLOAT32, spec.sample_rate(), &block_, &callback,
-                     stream_.get(), &options, nullptr);
+    opening_stream = stream_.get();
+    try {
+      audio.openStream(&out, nullptr, RTAUDIO_FLOAT32, spec.sample_rate(), &block_, &callback,
+                       stream_.get(), &options, nullptr);
+    } catch (...) {
+      opening_stream = nullptr;
+      throw;
+    }
+    opening_stream = nullptr;
     audio.startStream();
   }
 
@@ -100,9 +128,15 @@ public:
     std::shared_ptr<rtaudio_stream> s = std::move(stream_);
     s->released.store(true, std::memory_order_release);
     auto done = std::make_shared<std::atomic<bool>>(false);
-    std::thread closer([s, done] {
-      if (!close_stream(*s))
+    const bool jack = backend_ == "jack";
+    if (jack)
+      jack_closes_in_flight.fetch_add(1);
+    std::thread closer([s, done, jack] {
+      if (!close_stream(*s)) {
         new std::shared_ptr<rtaudio_stream>(s);  // deliberately leaked: see close_stream
+      } else if (jack) {
+        jack_closes_in_flight.fetch_sub(1);  // a stuck close keeps the gate shut
+      }
       done->store(true, std::memory_order_release);
     });
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
@@ -118,32 +152,60 @@ public:
     }
   }
 
-  /// thread: control. After a loss RtAudio's JACK backend closes the stream from a thread of
-  /// its own (its state stays "running" until that close ends), so any call of ours could run
-  /// concurrently with it, and two closes deadlock inside libjack, taking every later JACK
-  /// client of this process with them. So: only watch. A thread waits (up to 10 s) for the
-  /// stream to be closed and then frees it; a stream never closed is leaked with its client.
+  /// thread: control. After a loss of the JACK server: RtAudio would close the stream from a
+  /// thread it starts inside libjack's shutdown notification, racing libjack's own teardown
+  /// (a deadlock inside libjack now and then, after which no JACK client opens again in this
+  /// process). The shutdown registration is ours instead (jack_on_shutdown below), so nobody
+  /// closes behind our back: a thread of ours closes the stream once libjack's notifying threads
+  /// are done, and no JACK stream opens until that close ended (`jack_closes_in_flight`; an open
+  /// beside a close deadlocks libjack as surely as two closes do). A close that never ends is
+  /// left behind with its stream, and JACK stays closed for this process.
   void abandon() noexcept override {
     if (!stream_)
       return;
     if (backend_ != "jack") {
-      stop();  // the other backends do not close streams behind our back
+      stop();
       return;
     }
     std::shared_ptr<rtaudio_stream> s = std::move(stream_);
     s->released.store(true, std::memory_order_release);
-    std::thread([s] {
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-      while (s->audio.isStreamOpen() && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      if (s->audio.isStreamOpen()) {
-        std::fprintf(stderr, "studiograph: the lost stream was never closed by the backend; "
-                             "it is left open\n");
-        new std::shared_ptr<rtaudio_stream>(s);  // deliberately leaked: destroying it closes it
-        return;
+    jack_closes_in_flight.fetch_add(1);
+    if (!s->shutdown_ours.load(std::memory_order_acquire)) {
+      // RtAudio closes the stream itself: only wait for that close (and free it after).
+      std::thread([s] {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (s->audio.isStreamOpen() && std::chrono::steady_clock::now() < deadline)
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (s->audio.isStreamOpen()) {
+          new std::shared_ptr<rtaudio_stream>(s);  // never destroyed: destroying it closes it
+          return;                                  // and the gate stays shut
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        jack_closes_in_flight.fetch_sub(1);
+      }).detach();
+      return;
+    }
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    std::thread([s, done] {
+      // libjack's threads finish the shutdown they are in before the client is closed.
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      try {
+        if (s->audio.isStreamOpen())
+          s->audio.closeStream();
+      } catch (const RtAudioError&) {
       }
-      // RtAudio marks the stream closed as the last step of its close; let its thread return.
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      done->store(true, std::memory_order_release);
+      jack_closes_in_flight.fetch_sub(1);
+    }).detach();
+    std::thread([s, done] {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (!done->load(std::memory_order_acquire) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (!done->load(std::memory_order_acquire)) {
+        std::fprintf(stderr, "studiograph: closing the lost JACK client hangs in libjack; JACK "
+                             "cannot be reopened in this process\n");
+        new std::shared_ptr<rtaudio_stream>(s);  // never destroyed: destroying it closes it
+      }
     }).detach();
   }
 
@@ -152,7 +214,8 @@ public:
     if (!stream_)
       return false;
     auto& audio = stream_->audio;
-    return audio.isStreamOpen() && audio.isStreamRunning();
+    return audio.isStreamOpen() && audio.isStreamRunning() &&
+           !stream_->server_gone.load(std::memory_order_acquire);
   }
   uint32_t block() const override { return block_; }
   // thread: control. Asks about the audio thread the callback recorded (no syscall there).
@@ -227,6 +290,11 @@ std::unique_ptr<audio_driver> open_rtaudio(const std::string& backend,
     error = backend + ": not compiled into this RtAudio";
     return nullptr;
   }
+  if (api == RtAudio::UNIX_JACK && jack_closes_in_flight.load() > 0) {
+    error = backend + ": the previous JACK client of this process is still closing (libjack "
+                      "cannot open one meanwhile); if this persists, restart studiograph";
+    return nullptr;
+  }
   try {
     auto driver = std::make_unique<rtaudio_driver>(api, backend, engine);
     driver->open(spec);
@@ -238,3 +306,21 @@ std::unique_ptr<audio_driver> open_rtaudio(const std::string& backend,
 }
 
 } // namespace sg
+
+/// libjack's jack_on_shutdown, as RtAudio's JACK backend calls it (the executable's definition
+/// comes first in symbol lookup). While a studiograph stream opens on this thread the
+/// registration is replaced by ours, which only flags the stream (see rtaudio_driver::abandon);
+/// every other caller gets libjack's function unchanged.
+extern "C" __attribute__((visibility("default"))) void jack_on_shutdown(
+  jack_client_t* client, JackShutdownCallback callback, void* arg) {
+  using fn = void (*)(jack_client_t*, JackShutdownCallback, void*);
+  static const fn real = reinterpret_cast<fn>(dlsym(RTLD_NEXT, "jack_on_shutdown"));
+  if (!real)
+    return;
+  if (sg::opening_stream) {
+    sg::opening_stream->shutdown_ours.store(true, std::memory_order_release);
+    real(client, &sg::on_jack_shutdown, sg::opening_stream);
+    return;
+  }
+  real(client, callback, arg);
+}
