@@ -518,6 +518,61 @@ v1::Origin origin_or(const v1::Origin& o, const char* fallback) {
   return out;
 }
 
+/// Runs `f` once the mirror holds at least what the hub held when the request arrived: a change
+/// right after a graph apply is validated against that graph, not against an older reseed still
+/// on its way. (The hub handled the host's new Snapshot before this request was even sent.)
+template <class F>
+void with_fresh_mirror(self_ptr self, F f) {
+  self->request(self->state.hub, request_timeout, caf::get_atom_v)
+    .await(
+      [self, f](v1::Snapshot& snap) mutable {
+        v1::Event ev;
+        *ev.mutable_snapshot() = std::move(snap);
+        self->state.mirror.apply(ev, {});
+        f();
+      },
+      [f](const caf::error&) mutable { f(); });
+}
+
+void start_learn(self_ptr self, const v1::LearnRequest& req,
+                 caf::typed_response_promise<v1::LearnReply> promise) {
+  auto& st = self->state;
+  auto refuse_learn = [&promise](status_code code, const std::string& field,
+                                 const std::string& w) {
+    v1::LearnReply r;
+    *r.mutable_status() = make_status(code, field + ": " + w, field);
+    promise.deliver(r);
+  };
+  if (req.target().find('.') == std::string::npos) {
+    if (auto why = check_event_node(st.mirror, req.target()); !why.empty())
+      return refuse_learn(code_invalid_argument, "target",
+                          why + " (a node target is for pads: NODE takes triggers, "
+                                "NODE.PARAM is for knobs and bool switches)");
+  } else {
+    std::string why;
+    if (!resolve_target(st.mirror, req.target(), why))
+      return refuse_learn(code_invalid_argument, "target", why.substr(why.find(": ") + 2));
+  }
+  if (!req.panel().empty() && !st.panels.count(req.panel()))
+    return refuse_learn(code_not_found, "panel", "no panel '" + req.panel() + "'");
+  if (req.timeout_ms() > max_learn_ms)
+    return refuse_learn(code_invalid_argument, "timeout_ms",
+                        "at most " + std::to_string(max_learn_ms) + " ms");
+  if (st.learn)
+    return refuse_learn(code_failed_precondition, "target",
+                        "another learn is waiting (for " + st.learn->req.target() + ")");
+  pending_learn pl;
+  pl.id = st.next_learn++;
+  pl.req = req;
+  *pl.req.mutable_origin() = origin_or(req.origin(), "learn");
+  pl.promise = promise;
+  const auto id = pl.id;
+  st.learn = std::move(pl);
+  const auto wait =
+    std::chrono::milliseconds(req.timeout_ms() ? req.timeout_ms() : default_learn_ms);
+  self->delayed_send(self, wait, caf::timeout_atom_v, id);
+}
+
 panel_actor::behavior_type behavior(self_ptr self) {
   return {
     [self](const v1::ListPanelsRequest&) {
@@ -537,26 +592,30 @@ panel_actor::behavior_type behavior(self_ptr self) {
       r.set_persisted(static_cast<bool>(self->state.store));
       return r;
     },
-    [self](const v1::PutPanelRequest& req) -> caf::result<v1::PanelReply> {
-      auto& st = self->state;
-      const bool exists = st.panels.count(req.panel().id()) > 0;
-      if (auto bad = check_panel(st.mirror, req.panel())) {
-        v1::PanelReply r;
-        *r.mutable_status() = *bad;
-        return r;
-      }
-      if (req.create() && exists)
-        return refuse(code_already_exists, "panel.id", "panel '" + req.panel().id() +
-                                                         "' exists (update it instead)");
-      if (!req.create() && !exists)
-        return refuse(code_not_found, "panel.id", "no panel '" + req.panel().id() +
-                                                    "' (create it first)");
-      if (req.create() && static_cast<int>(st.panels.size()) >= max_panels)
-        return refuse(code_resource_exhausted, "panel.id",
-                      "at most " + std::to_string(max_panels) + " panels");
+    [self](const v1::PutPanelRequest& req) {
       auto rp = self->make_response_promise<v1::PanelReply>();
-      put(self, req.panel(), req.create() ? "created" : "updated",
-          origin_or(req.origin(), "panels"), [rp](v1::PanelReply r) mutable { rp.deliver(r); });
+      with_fresh_mirror(self, [self, req, rp]() mutable {
+        auto& st = self->state;
+        const bool exists = st.panels.count(req.panel().id()) > 0;
+        if (auto bad = check_panel(st.mirror, req.panel())) {
+          v1::PanelReply r;
+          *r.mutable_status() = *bad;
+          rp.deliver(r);
+        } else if (req.create() && exists) {
+          rp.deliver(refuse(code_already_exists, "panel.id",
+                            "panel '" + req.panel().id() + "' exists (update it instead)"));
+        } else if (!req.create() && !exists) {
+          rp.deliver(refuse(code_not_found, "panel.id",
+                            "no panel '" + req.panel().id() + "' (create it first)"));
+        } else if (req.create() && static_cast<int>(st.panels.size()) >= max_panels) {
+          rp.deliver(refuse(code_resource_exhausted, "panel.id",
+                            "at most " + std::to_string(max_panels) + " panels"));
+        } else {
+          put(self, req.panel(), req.create() ? "created" : "updated",
+              origin_or(req.origin(), "panels"),
+              [rp](v1::PanelReply r) mutable { rp.deliver(r); });
+        }
+      });
       return rp;
     },
     [self](const v1::ActivatePanelRequest& req) -> caf::result<v1::PanelReply> {
@@ -591,42 +650,9 @@ panel_actor::behavior_type behavior(self_ptr self) {
       });
       return rp;
     },
-    [self](const v1::LearnRequest& req) -> caf::result<v1::LearnReply> {
-      auto& st = self->state;
-      auto refuse_learn = [](status_code code, const std::string& field, const std::string& w) {
-        v1::LearnReply r;
-        *r.mutable_status() = make_status(code, field + ": " + w, field);
-        return r;
-      };
-      if (req.target().find('.') == std::string::npos) {
-        if (auto why = check_event_node(st.mirror, req.target()); !why.empty())
-          return refuse_learn(code_invalid_argument, "target",
-                              why + " (a node target is for pads: NODE takes triggers, "
-                                    "NODE.PARAM is for knobs and bool switches)");
-      } else {
-        std::string why;
-        if (!resolve_target(st.mirror, req.target(), why))
-          return refuse_learn(code_invalid_argument, "target", why.substr(why.find(": ") + 2));
-      }
-      if (!req.panel().empty() && !st.panels.count(req.panel()))
-        return refuse_learn(code_not_found, "panel", "no panel '" + req.panel() + "'");
-      if (req.timeout_ms() > max_learn_ms)
-        return refuse_learn(code_invalid_argument, "timeout_ms",
-                            "at most " + std::to_string(max_learn_ms) + " ms");
-      if (st.learn)
-        return refuse_learn(code_failed_precondition, "target",
-                            "another learn is waiting (for " + st.learn->req.target() + ")");
-      pending_learn pl;
-      pl.id = st.next_learn++;
-      pl.req = req;
-      *pl.req.mutable_origin() = origin_or(req.origin(), "learn");
-      pl.promise = self->make_response_promise<v1::LearnReply>();
-      auto promise = pl.promise;
-      const auto id = pl.id;
-      st.learn = std::move(pl);
-      const auto wait = std::chrono::milliseconds(req.timeout_ms() ? req.timeout_ms()
-                                                                   : default_learn_ms);
-      self->delayed_send(self, wait, caf::timeout_atom_v, id);
+    [self](const v1::LearnRequest& req) {
+      auto promise = self->make_response_promise<v1::LearnReply>();
+      with_fresh_mirror(self, [self, req, promise]() mutable { start_learn(self, req, promise); });
       return promise;
     },
     [self](caf::timeout_atom, uint64_t id) {
