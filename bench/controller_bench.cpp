@@ -31,6 +31,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "tests/ports.hpp"
 #include "actors/runtime.hpp"
 #include "graph/loader.hpp"
 #include "tests/integration/jack_server.hpp"
@@ -50,17 +51,6 @@ double percentile(std::vector<double> v, double q) {
   return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
 }
 
-int free_udp_port() {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 /// Waits for the ParamChanged of node.param carrying `value` (committed layer); ms since t0.
 struct echo_waiter {
@@ -101,7 +91,7 @@ void row(const char* what, const std::vector<double>& ms, size_t lost) {
 
 int bench(int messages, double rate) {
   sg::test::jack_server jack(128, false);
-  const int osc_port = free_udp_port();
+  const int osc_port = sg::test::free_loopback_port(SOCK_DGRAM);
   std::unique_ptr<RtMidiOut> midi_out;
   std::string midi_device;
   if (jack.up()) {
@@ -146,8 +136,8 @@ devices:
   to.sin_family = AF_INET;
   to.sin_port = htons(static_cast<uint16_t>(osc_port));
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::vector<double> osc_ms, midi_ms, midi_arrival_ms, panel_ms, panel_arrival_ms;
-  size_t osc_lost = 0, midi_lost = 0, panel_lost = 0;
+  std::vector<double> osc_ms;
+  size_t osc_lost = 0;
   const auto period = std::chrono::duration<double>(1.0 / rate);
   for (int i = 0; i < messages; ++i) {
     const double value = -60.0 + 0.001 * (i % 50000);
@@ -168,21 +158,32 @@ devices:
   }
   ::close(fd);
 
-  // MIDI: CC 7 on channel 1, alternating values so every message changes the level.
-  if (midi_out) {
+  // MIDI: a CC on channel 1 alternating between two values, so every message changes
+  // tone.level (range -120..0 dBFS: CC v lands at -120 + 120 * v / 127).
+  struct midi_run {
+    std::vector<double> sent_ms, arrival_ms;
+    size_t lost = 0;
+  };
+  auto send_ccs = [&](unsigned char number, unsigned char low, unsigned char high) {
+    midi_run r;
     for (int i = 0; i < messages; ++i) {
-      const unsigned char v = static_cast<unsigned char>(i % 2 ? 100 : 20);
-      std::vector<unsigned char> msg{0xB0, 7, v};
+      const unsigned char v = i % 2 ? high : low;
+      std::vector<unsigned char> msg{0xB0, number, v};
       const auto t0 = clock_type::now();
       midi_out->sendMessage(&msg);
-      // tone.level's range is -120..0 dBFS: CC v lands at -120 + 120 * v / 127.
       if (auto ms = waiter.wait("tone", "level", -120.0 + 120.0 * v / 127.0, t0)) {
-        midi_ms.push_back(*ms);
-        midi_arrival_ms.push_back(waiter.since_arrival_ms);
-      } else
-        ++midi_lost;
+        r.sent_ms.push_back(*ms);
+        r.arrival_ms.push_back(waiter.since_arrival_ms);
+      } else {
+        ++r.lost;
+      }
       std::this_thread::sleep_until(t0 + std::chrono::duration_cast<clock_type::duration>(period));
     }
+    return r;
+  };
+  midi_run mapped, paneled;
+  if (midi_out) {
+    mapped = send_ccs(7, 20, 100);  // the control.midi node "knob"
     // The same through an active knob panel (the panel authority routes it): CC 8 -> tone.level.
     v1::PutPanelRequest put;
     auto& p = *put.mutable_panel();
@@ -198,18 +199,7 @@ devices:
     put.set_create(true);
     if (rt.put_panel(put).status().code() != 0)
       return 2;
-    for (int i = 0; i < messages; ++i) {
-      const unsigned char v = static_cast<unsigned char>(i % 2 ? 90 : 30);
-      std::vector<unsigned char> msg{0xB0, 8, v};
-      const auto t0 = clock_type::now();
-      midi_out->sendMessage(&msg);
-      if (auto ms = waiter.wait("tone", "level", -120.0 + 120.0 * v / 127.0, t0)) {
-        panel_ms.push_back(*ms);
-        panel_arrival_ms.push_back(waiter.since_arrival_ms);
-      } else
-        ++panel_lost;
-      std::this_thread::sleep_until(t0 + std::chrono::duration_cast<clock_type::duration>(period));
-    }
+    paneled = send_ccs(8, 30, 90);
   }
 
   std::printf("\n== controllers: message sent -> authority applied and handed to the audio "
@@ -221,14 +211,15 @@ devices:
               block_ms + 1.0);
   row("OSC UDP /sg/amp/level/commit", osc_ms, osc_lost);
   if (midi_out) {
-    row("MIDI CC, from the sending JACK client", midi_ms, midi_lost);
-    row("MIDI CC, from its arrival at studiograph's MIDI thread", midi_arrival_ms, midi_lost);
-    row("MIDI CC via an active knob panel, from the sending JACK client", panel_ms, panel_lost);
-    row("MIDI CC via an active knob panel, from its arrival", panel_arrival_ms, panel_lost);
+    row("MIDI CC, from the sending JACK client", mapped.sent_ms, mapped.lost);
+    row("MIDI CC, from its arrival at studiograph's MIDI thread", mapped.arrival_ms, mapped.lost);
+    row("MIDI CC via an active knob panel, from the sending JACK client", paneled.sent_ms,
+        paneled.lost);
+    row("MIDI CC via an active knob panel, from its arrival", paneled.arrival_ms, paneled.lost);
   }
   else
     std::printf("| MIDI | skipped: jackd not installed | | | | | | |\n");
-  return osc_lost + midi_lost + panel_lost == 0 ? 0 : 1;
+  return osc_lost + mapped.lost + paneled.lost == 0 ? 0 : 1;
 }
 
 } // namespace

@@ -158,8 +158,7 @@ public:
   /// process). The shutdown registration is ours instead (jack_on_shutdown below), so nobody
   /// closes behind our back: a thread of ours closes the stream once libjack's notifying threads
   /// are done, and no JACK stream opens until that close ended (`jack_closes_in_flight`; an open
-  /// beside a close deadlocks libjack as surely as two closes do). A close that never ends is
-  /// left behind with its stream, and JACK stays closed for this process.
+  /// beside a close deadlocks libjack as surely as two closes do).
   void abandon() noexcept override {
     if (!stream_)
       return;
@@ -170,42 +169,25 @@ public:
     std::shared_ptr<rtaudio_stream> s = std::move(stream_);
     s->released.store(true, std::memory_order_release);
     jack_closes_in_flight.fetch_add(1);
-    if (!s->shutdown_ours.load(std::memory_order_acquire)) {
-      // RtAudio closes the stream itself: only wait for that close (and free it after).
-      std::thread([s] {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-        while (s->audio.isStreamOpen() && std::chrono::steady_clock::now() < deadline)
-          std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        if (s->audio.isStreamOpen()) {
-          new std::shared_ptr<rtaudio_stream>(s);  // never destroyed: destroying it closes it
-          return;                                  // and the gate stays shut
+    // A close that hangs in libjack keeps this thread, the stream and the gate forever: the
+    // stream is never destroyed (that would close it again) and JACK stays closed here.
+    std::thread([s] {
+      if (s->shutdown_ours.load(std::memory_order_acquire)) {
+        // libjack's threads finish the shutdown they are in before the client is closed.
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        try {
+          if (s->audio.isStreamOpen())
+            s->audio.closeStream();
+        } catch (const RtAudioError&) {
         }
+      } else {
+        // RtAudio kept its own shutdown handler (this program does not export ours) and closes
+        // the stream itself: wait for that, then for its thread to return.
+        while (s->audio.isStreamOpen())
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        jack_closes_in_flight.fetch_sub(1);
-      }).detach();
-      return;
-    }
-    auto done = std::make_shared<std::atomic<bool>>(false);
-    std::thread([s, done] {
-      // libjack's threads finish the shutdown they are in before the client is closed.
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      try {
-        if (s->audio.isStreamOpen())
-          s->audio.closeStream();
-      } catch (const RtAudioError&) {
       }
-      done->store(true, std::memory_order_release);
       jack_closes_in_flight.fetch_sub(1);
-    }).detach();
-    std::thread([s, done] {
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-      while (!done->load(std::memory_order_acquire) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      if (!done->load(std::memory_order_acquire)) {
-        std::fprintf(stderr, "studiograph: closing the lost JACK client hangs in libjack; JACK "
-                             "cannot be reopened in this process\n");
-        new std::shared_ptr<rtaudio_stream>(s);  // never destroyed: destroying it closes it
-      }
     }).detach();
   }
 

@@ -101,6 +101,29 @@ v1::Value target_value(const target& t, double x) {
   return to_value(*t.info, x, {});
 }
 
+double fraction_in(const target& t, double value) {
+  return t.hi > t.lo ? (value - t.lo) / (t.hi - t.lo) : 0;
+}
+
+v1::SetParamRequest set_request(const target& t, double value) {
+  v1::SetParamRequest req;
+  req.set_node(t.node);
+  req.set_param(t.param);
+  *req.mutable_value() = target_value(t, value);
+  return req;
+}
+
+v1::TriggerRequest trigger_request(const std::string& node, v1::TriggerRequest::Kind kind,
+                                   uint32_t note, float velocity, int64_t time_ns) {
+  v1::TriggerRequest req;
+  req.set_node(node);
+  req.set_kind(kind);
+  req.set_note(note);
+  req.set_velocity(velocity);
+  req.set_time_ns(time_ns);
+  return req;
+}
+
 double shape_cc(uint32_t value, int curve, double low, double high) {
   const double x = std::min(value, 127u) / 127.0;
   const double y = curve == 1 ? std::log10(1 + 9 * x) : curve == 2 ? (std::pow(10, x) - 1) / 9 : x;

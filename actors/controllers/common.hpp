@@ -48,6 +48,16 @@ std::optional<target> resolve_target(const param_mirror& m, const std::string& t
 /// The typed value for `t` (integers rounded, clamped to the range).
 v1::Value target_value(const target& t, double x);
 
+/// Where `value` lies in `t`'s range, 0..1.
+double fraction_in(const target& t, double value);
+
+/// Commits `value` (in target units) to `t`; the origin is the caller's to fill.
+v1::SetParamRequest set_request(const target& t, double value);
+
+/// A note or trigger for `node`; the origin is the caller's to fill.
+v1::TriggerRequest trigger_request(const std::string& node, v1::TriggerRequest::Kind kind,
+                                   uint32_t note, float velocity, int64_t time_ns);
+
 /// A CC value (0..127) through a curve (0 linear, 1 log, 2 exp) into [low, high], fractions
 /// of a target's range.
 double shape_cc(uint32_t value, int curve, double low, double high);
@@ -81,6 +91,19 @@ private:
   int in_window_ = 0;
   uint64_t suppressed_ = 0;
 };
+
+/// thread: the actor's. Sends an intent to the host without waiting; a refusal or a lost reply
+/// goes to `log` (which lives in the actor's state, so it outlives every reply handler).
+template <class Reply, class Self, class Request>
+void ask_host(Self* self, const host_actor& host, Request req, rate_limited_log& log) {
+  self->request(host, std::chrono::seconds(2), std::move(req))
+    .then(
+      [&log](const Reply& r) {
+        if (r.status().code() != 0)
+          log.error(r.status().message());
+      },
+      [&log](const caf::error& e) { log.error(caf::to_string(e)); });
+}
 
 /// A NodeStatus event for `node` (FAILED with `why`, or RUNNING when `why` is empty).
 v1::Event node_status(const std::string& node, const std::string& why);

@@ -12,7 +12,6 @@ namespace sg::ctl {
 
 namespace {
 
-constexpr auto request_timeout = std::chrono::seconds(2);
 enum action_kind { set_param = 0, trigger, toggle, momentary, play, load_preset };
 enum message_kind { cc = 0, note, program };
 
@@ -44,34 +43,26 @@ void stamp(self_ptr self, v1::Origin& o) {
   o.set_client_rev(++self->state.rev);
 }
 
-void report(self_ptr self, const v1::Status& s) {
-  if (s.code() != 0)
-    self->state.log.error(self->state.id + ": " + s.message());
+/// Sends an intent stamped with this mapping's origin.
+template <class Reply, class Request>
+void send(self_ptr self, Request req) {
+  stamp(self, *req.mutable_origin());
+  ask_host<Reply>(self, self->state.deps.host, std::move(req), self->state.log);
 }
 
-void commit(self_ptr self, const std::string& node, const std::string& param, v1::Value v) {
+/// Commits a value of one of this mapping's own parameters.
+void commit_own(self_ptr self, const std::string& param, v1::Value v) {
   v1::SetParamRequest req;
-  req.set_node(node);
+  req.set_node(self->state.id);
   req.set_param(param);
   *req.mutable_value() = std::move(v);
-  stamp(self, *req.mutable_origin());
-  self->request(self->state.deps.host, request_timeout, std::move(req))
-    .then([self](const v1::SetParamReply& r) { report(self, r.status()); },
-          [self](const caf::error& e) { self->state.log.error(caf::to_string(e)); });
+  send<v1::SetParamReply>(self, std::move(req));
 }
 
 void trigger_node(self_ptr self, v1::TriggerRequest::Kind kind, uint32_t note, float velocity,
                   int64_t time_ns) {
-  v1::TriggerRequest req;
-  req.set_node(self->state.own_text("target"));
-  req.set_kind(kind);
-  req.set_note(note);
-  req.set_velocity(velocity);
-  req.set_time_ns(time_ns);
-  stamp(self, *req.mutable_origin());
-  self->request(self->state.deps.host, request_timeout, std::move(req))
-    .then([self](const v1::TriggerReply& r) { report(self, r.status()); },
-          [self](const caf::error& e) { self->state.log.error(caf::to_string(e)); });
+  send<v1::TriggerReply>(
+    self, trigger_request(self->state.own_text("target"), kind, note, velocity, time_ns));
 }
 
 /// The target's range fraction for a CC value through low/high and the curve.
@@ -80,21 +71,17 @@ double shaped(const midi_map_state& st, uint32_t value) {
                   st.own("high", 1));
 }
 
-double fraction_of(const target& t, double value) {
-  return t.hi > t.lo ? (value - t.lo) / (t.hi - t.lo) : 0;
-}
-
 /// A CC on a `set` mapping: the parameter follows, once the knob has met it (pickup).
 void on_cc(self_ptr self, uint32_t value) {
   auto& st = self->state;
   if (!st.tgt)
     return;
   const double in = shaped(st, value);
-  const double now = fraction_of(*st.tgt, st.mirror.number(st.tgt->node, st.tgt->param, 0));
+  const double now = fraction_in(*st.tgt, st.mirror.number(st.tgt->node, st.tgt->param, 0));
   if (!st.knob.admit(in, st.own("pickup", 1) >= 0.5 ? now : in))
     return;
-  commit(self, st.tgt->node, st.tgt->param,
-         target_value(*st.tgt, st.tgt->lo + (st.tgt->hi - st.tgt->lo) * in));
+  send<v1::SetParamReply>(self,
+                          set_request(*st.tgt, st.tgt->lo + (st.tgt->hi - st.tgt->lo) * in));
 }
 
 /// A note on a note mapping: `on` is note-on with a velocity above 0.
@@ -116,7 +103,7 @@ void on_note(self_ptr self, bool on, uint32_t key, uint32_t velocity, int64_t ti
       return;
     const bool value = action == toggle ? st.mirror.number(st.tgt->node, st.tgt->param, 0) < 0.5
                                         : on;
-    commit(self, st.tgt->node, st.tgt->param, target_value(*st.tgt, value ? 1 : 0));
+    send<v1::SetParamReply>(self, set_request(*st.tgt, value ? 1 : 0));
   }
 }
 
@@ -126,10 +113,7 @@ void on_program(self_ptr self, uint32_t program) {
     name.replace(at, 3, std::to_string(program));
   v1::LoadPresetRequest req;
   req.set_name(name);
-  stamp(self, *req.mutable_origin());
-  self->request(self->state.deps.host, request_timeout, std::move(req))
-    .then([self](const v1::LoadPresetReply& r) { report(self, r.status()); },
-          [self](const caf::error& e) { self->state.log.error(caf::to_string(e)); });
+  send<v1::LoadPresetReply>(self, std::move(req));
 }
 
 /// Learn: the first matching kind of control moved sets channel and number, then learn ends.
@@ -139,11 +123,11 @@ bool learn(self_ptr self, int kind, uint32_t channel, uint32_t number) {
     return false;
   v1::Value v;
   v.set_int_value(channel);
-  commit(self, st.id, "channel", v);
+  commit_own(self, "channel", v);
   v.set_int_value(number);
-  commit(self, st.id, "number", v);
+  commit_own(self, "number", v);
   v.set_bool_value(false);
-  commit(self, st.id, "learn", v);
+  commit_own(self, "learn", v);
   st.knob.reset();
   return true;
 }
@@ -207,6 +191,7 @@ void follow(self_ptr self) {
 
 caf::behavior midi_map(self_ptr self, std::string id, controller_deps deps) {
   self->state.id = std::move(id);
+  self->state.log = rate_limited_log("control.midi " + self->state.id);
   self->state.deps = std::move(deps);
   v1::SubscribeRequest filter;
   filter.add_kinds(v1::EVENT_KIND_PARAM_CHANGED);

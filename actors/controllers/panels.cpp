@@ -274,41 +274,11 @@ void stamp(self_ptr self, const std::string& panel, v1::Origin& o) {
   o.set_client_rev(++self->state.rev);
 }
 
-void set_target(self_ptr self, const std::string& panel, const target& t, double value) {
-  v1::SetParamRequest req;
-  req.set_node(t.node);
-  req.set_param(t.param);
-  *req.mutable_value() = target_value(t, value);
+/// Sends an intent stamped with panel `panel`'s origin.
+template <class Reply, class Request>
+void send(self_ptr self, const std::string& panel, Request req) {
   stamp(self, panel, *req.mutable_origin());
-  self->request(self->state.host, request_timeout, std::move(req))
-    .then(
-      [self](const v1::SetParamReply& r) {
-        if (r.status().code() != 0)
-          self->state.log.error(r.status().message());
-      },
-      [self](const caf::error& e) { self->state.log.error(caf::to_string(e)); });
-}
-
-void trigger(self_ptr self, const std::string& panel, const std::string& node,
-             v1::TriggerRequest::Kind kind, uint32_t note, float velocity, int64_t time_ns) {
-  v1::TriggerRequest req;
-  req.set_node(node);
-  req.set_kind(kind);
-  req.set_note(note);
-  req.set_velocity(velocity);
-  req.set_time_ns(time_ns);
-  stamp(self, panel, *req.mutable_origin());
-  self->request(self->state.host, request_timeout, std::move(req))
-    .then(
-      [self](const v1::TriggerReply& r) {
-        if (r.status().code() != 0)
-          self->state.log.error(r.status().message());
-      },
-      [self](const caf::error& e) { self->state.log.error(caf::to_string(e)); });
-}
-
-double fraction(const target& t, double value) {
-  return t.hi > t.lo ? (value - t.lo) / (t.hi - t.lo) : 0;
+  ask_host<Reply>(self, self->state.host, std::move(req), self->state.log);
 }
 
 /// One mapping of an active panel acting on its control's input. `on`: a note-on with
@@ -325,8 +295,9 @@ void act(self_ptr self, const v1::Panel& p, int index, const v1::MidiInput& in, 
     const auto kind = action == v1::MAPPING_ACTION_TRIGGER ? v1::TriggerRequest::KIND_TRIGGER
                       : on                                 ? v1::TriggerRequest::KIND_NOTE_ON
                                                            : v1::TriggerRequest::KIND_NOTE_OFF;
-    trigger(self, p.id(), mp.target(), kind, in.data1(),
-            static_cast<float>(in.data2()) / 127.0f, in.time_ns());
+    send<v1::TriggerReply>(self, p.id(),
+                           trigger_request(mp.target(), kind, in.data1(),
+                                           static_cast<float>(in.data2()) / 127.0f, in.time_ns()));
     return;
   }
   auto t = resolve_target(st.mirror, mp.target(), why);
@@ -341,16 +312,18 @@ void act(self_ptr self, const v1::Panel& p, int index, const v1::MidiInput& in, 
       const double in_frac =
         shape_cc(in.data2(), mp.curve(), whole ? 0 : mp.low(), whole ? 1 : mp.high());
       auto& knob = st.knobs[{p.id(), index}];
-      if (!knob.admit(in_frac, mp.no_pickup() ? in_frac : fraction(*t, now)))
+      if (!knob.admit(in_frac, mp.no_pickup() ? in_frac : fraction_in(*t, now)))
         return;
-      set_target(self, p.id(), *t, t->lo + (t->hi - t->lo) * in_frac);
+      send<v1::SetParamReply>(self, p.id(), set_request(*t, t->lo + (t->hi - t->lo) * in_frac));
       return;
     }
     case v1::MAPPING_ACTION_TOGGLE:
       if (on)
-        set_target(self, p.id(), *t, now < 0.5 ? 1 : 0);
+        send<v1::SetParamReply>(self, p.id(), set_request(*t, now < 0.5 ? 1 : 0));
       return;
-    case v1::MAPPING_ACTION_MOMENTARY: set_target(self, p.id(), *t, on ? 1 : 0); return;
+    case v1::MAPPING_ACTION_MOMENTARY:
+      send<v1::SetParamReply>(self, p.id(), set_request(*t, on ? 1 : 0));
+      return;
     default: return;
   }
 }
@@ -432,7 +405,17 @@ bool learn_from(self_ptr self, const v1::MidiInput& in) {
     } else {
       const std::string id = kind == v1::PANEL_TYPE_KNOB ? "learned-knobs" : "learned-pads";
       auto it = st.panels.find(id);
-      if (it != st.panels.end() && it->second.type() == kind) {
+      if (it != st.panels.end() && it->second.type() != kind) {
+        v1::LearnReply r;
+        *r.mutable_status() = make_status(
+          code_failed_precondition,
+          "panel: '" + id + "' exists and is not a " +
+            (kind == v1::PANEL_TYPE_KNOB ? "knob" : "pad") + " panel; name a panel to learn into",
+          "panel");
+        finish_learn(self, std::move(r));
+        return true;
+      }
+      if (it != st.panels.end()) {
         p = it->second;
       } else {
         p.set_id(id);

@@ -271,6 +271,14 @@ grpc::Status guarded(F&& f) {
   }
 }
 
+/// The origin rule: an intent without a client id gets `peer:<peer>` (one id per connection).
+template <class Request>
+Request with_origin(Request req, const grpc::ServerContext& ctx) {
+  if (req.origin().client_id().empty())
+    req.mutable_origin()->set_client_id("peer:" + ctx.peer());
+  return req;
+}
+
 } // namespace
 
 // --- shared state of the services -------------------------------------------------------------
@@ -628,10 +636,7 @@ public:
     if (req->origin().client_id().size() > max_client_id)
       return invalid("origin.client_id",
                      "longer than " + std::to_string(max_client_id) + " characters");
-    v1::SetParamRequest intent = *req;
-    if (intent.origin().client_id().empty())
-      intent.mutable_origin()->set_client_id("peer:" + ctx->peer());
-    return guarded([&] { return unwrap(gw_.rt.set_param(intent), *reply); });
+    return guarded([&] { return unwrap(gw_.rt.set_param(with_origin(*req, *ctx)), *reply); });
   }
 
   grpc::Status Trigger(grpc::ServerContext* ctx, const v1::TriggerRequest* req,
@@ -644,10 +649,7 @@ public:
       return invalid("kind", "not set (trigger, note_on, note_off or stop)");
     if (req->delay_ms() > 60000)
       return invalid("delay_ms", "longer than 60000 ms");
-    v1::TriggerRequest intent = *req;
-    if (intent.origin().client_id().empty())
-      intent.mutable_origin()->set_client_id("peer:" + ctx->peer());
-    return guarded([&] { return unwrap(gw_.rt.trigger(intent), *reply); });
+    return guarded([&] { return unwrap(gw_.rt.trigger(with_origin(*req, *ctx)), *reply); });
   }
 
   grpc::Status Settle(grpc::ServerContext* ctx, const v1::SettleRequest* req,
@@ -661,10 +663,7 @@ public:
     if (req->origin().client_id().size() > max_client_id)
       return invalid("origin.client_id",
                      "longer than " + std::to_string(max_client_id) + " characters");
-    v1::SettleRequest intent = *req;
-    if (intent.origin().client_id().empty())
-      intent.mutable_origin()->set_client_id("peer:" + ctx->peer());
-    return guarded([&] { return unwrap(gw_.rt.settle(intent), *reply); });
+    return guarded([&] { return unwrap(gw_.rt.settle(with_origin(*req, *ctx)), *reply); });
   }
 
   grpc::Status SetParams(grpc::ServerContext* ctx, const v1::SetParamsRequest* req,
@@ -688,10 +687,7 @@ public:
     if (req->origin().client_id().size() > max_client_id)
       return invalid("origin.client_id",
                      "longer than " + std::to_string(max_client_id) + " characters");
-    v1::SetParamsRequest intent = *req;
-    if (intent.origin().client_id().empty())
-      intent.mutable_origin()->set_client_id("peer:" + ctx->peer());
-    return guarded([&] { return unwrap(gw_.rt.set_params(intent), *reply); });
+    return guarded([&] { return unwrap(gw_.rt.set_params(with_origin(*req, *ctx)), *reply); });
   }
 
   grpc::Status Bypass(grpc::ServerContext* ctx, const v1::BypassRequest* req,
@@ -703,10 +699,7 @@ public:
     if (req->origin().client_id().size() > max_client_id)
       return invalid("origin.client_id",
                      "longer than " + std::to_string(max_client_id) + " characters");
-    v1::BypassRequest intent = *req;
-    if (intent.origin().client_id().empty())
-      intent.mutable_origin()->set_client_id("peer:" + ctx->peer());
-    return guarded([&] { return unwrap(gw_.rt.bypass(intent), *reply); });
+    return guarded([&] { return unwrap(gw_.rt.bypass(with_origin(*req, *ctx)), *reply); });
   }
 
 private:
@@ -802,10 +795,7 @@ public:
       return s;
     if (auto why = check_preset_name(req->name()))
       return invalid("name", *why);
-    v1::LoadPresetRequest intent = *req;
-    if (intent.origin().client_id().empty())
-      intent.mutable_origin()->set_client_id("peer:" + ctx->peer());
-    return guarded([&] { return unwrap(gw_.rt.load_preset(intent), *reply); });
+    return guarded([&] { return unwrap(gw_.rt.load_preset(with_origin(*req, *ctx)), *reply); });
   }
 
   grpc::Status ListPresets(grpc::ServerContext* ctx, const v1::ListPresetsRequest*,
@@ -905,13 +895,6 @@ public:
   }
 
 private:
-  template <class Request>
-  static Request with_origin(Request req, const grpc::ServerContext& ctx) {
-    if (req.origin().client_id().empty())
-      req.mutable_origin()->set_client_id("peer:" + ctx.peer());
-    return req;
-  }
-
   gateway::impl& gw_;
 };
 

@@ -13,31 +13,20 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/ports.hpp"
 #include "tests/controllers/fixture.hpp"
 #include "tests/integration/process.hpp"
 
 namespace sg::test {
 namespace {
 
-/// A UDP port free right now on loopback.
-int free_udp_port() {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 class osc : public controller_fixture {
 protected:
   void SetUp() override {
     if (!have("oscsend") || !have("oscdump"))
       GTEST_SKIP() << "oscsend/oscdump not installed (Debian: liblo-tools)";
-    port_ = free_udp_port();
+    port_ = free_loopback_port(SOCK_DGRAM);
   }
 
   void start_osc(const std::string& extra = {}) {
@@ -98,7 +87,7 @@ TEST_F(osc, commit_commits_and_ints_bools_and_enum_names_take_the_parameters_typ
 }
 
 TEST_F(osc, changes_are_echoed_to_configured_and_registered_clients) {
-  const int dump1 = free_udp_port(), dump2 = free_udp_port();
+  const int dump1 = free_loopback_port(SOCK_DGRAM), dump2 = free_loopback_port(SOCK_DGRAM);
   char tmpl[] = "/tmp/sg-osc-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   const std::string dir = tmpl;

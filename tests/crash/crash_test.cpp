@@ -44,6 +44,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include "tests/ports.hpp"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "studiograph/v1/service.grpc.pb.h"
 
@@ -129,20 +130,6 @@ std::string binary_path() {
   return other && other[0] ? other : STUDIOGRAPH_PATH;
 }
 
-/// A loopback port nobody listens on right now.
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  close(fd);
-  return port;
-}
 
 /// True when something accepts TCP connections on the loopback `port`.
 bool accepts(int port) {
@@ -290,7 +277,7 @@ protected:
   /// Starts studiograph on a fresh port and waits until its gateway reports SERVING. The port
   /// is polled with plain connects first: a gRPC channel refused once backs off for a second.
   void start_server() {
-    const int port = free_port();
+    const int port = sg::test::free_loopback_port();
     address_ = "127.0.0.1:" + std::to_string(port);
     server_ = std::make_unique<server_process>(
       std::vector<std::string>{binary_path(), "run", (dir_ / "crash.yaml").string(), "--listen",

@@ -7,8 +7,6 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -20,6 +18,7 @@
 
 #include <grpcpp/generic/generic_stub.h>
 
+#include "tests/ports.hpp"
 #include "tests/gateway/fixture.hpp"
 
 namespace sg::test {
@@ -369,6 +368,19 @@ int wait_exit(process& p, std::chrono::milliseconds timeout) {
   return -1;
 }
 
+/// The address a started studiograph prints ("gRPC on HOST:PORT"), within 5 s; empty if none.
+std::string gateway_address(const process& p) {
+  const std::regex bound("gRPC on (127\\.0\\.0\\.1:[0-9]+)");
+  for (int i = 0; i < 250; ++i) {
+    std::smatch m;
+    const auto out = slurp(p.out);
+    if (std::regex_search(out, m, bound))
+      return m[1];
+    std::this_thread::sleep_for(20ms);
+  }
+  return {};
+}
+
 TEST(studiograph_binary, refuses_a_non_loopback_address_without_tokens) {
   auto graph = write_file("graph.yaml", gw_test_graph);
   auto p = spawn_studiograph({"run", graph, "--listen", "0.0.0.0:0", "--state", "none"});
@@ -384,16 +396,7 @@ TEST(studiograph_binary, refuses_a_non_loopback_address_without_tokens) {
 TEST(studiograph_binary, health_is_serving_after_start_and_not_serving_on_shutdown) {
   auto graph = write_file("graph.yaml", gw_test_graph);
   auto p = spawn_studiograph({"run", graph, "--listen", "127.0.0.1:0", "--state", "none"});
-  std::string address;
-  const std::regex bound("gRPC on (127\\.0\\.0\\.1:[0-9]+)");
-  for (int i = 0; i < 250 && address.empty(); ++i) {
-    std::smatch m;
-    const auto out = slurp(p.out);
-    if (std::regex_search(out, m, bound))
-      address = m[1];
-    else
-      std::this_thread::sleep_for(20ms);
-  }
+  const std::string address = gateway_address(p);
   ASSERT_FALSE(address.empty()) << slurp(p.err);
   client c(address);
   grpc::health::v1::HealthCheckRequest req;
@@ -411,21 +414,6 @@ TEST(studiograph_binary, health_is_serving_after_start_and_not_serving_on_shutdo
   EXPECT_EQ(wait_exit(p, 10s), 0) << slurp(p.err);
 }
 
-/// A UDP port nobody uses right now.
-int free_udp_port() {
-  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    close(fd);
-    return -1;
-  }
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 TEST(studiograph_binary, osc_flag_serves_osc_where_told) {
   if (std::system("command -v oscsend >/dev/null 2>&1") != 0)
@@ -437,20 +425,11 @@ TEST(studiograph_binary, osc_flag_serves_osc_where_told) {
   EXPECT_NE(slurp(bad.err).find("--osc: expected HOST:PORT"), std::string::npos)
     << slurp(bad.err);
 
-  const int port = free_udp_port();
+  const int port = free_loopback_port(SOCK_DGRAM);
   ASSERT_GT(port, 0);
   auto p = spawn_studiograph({"run", graph, "--listen", "127.0.0.1:0", "--state", "none",
                               "--osc", "127.0.0.1:" + std::to_string(port)});
-  std::string address;
-  const std::regex bound("gRPC on (127\\.0\\.0\\.1:[0-9]+)");
-  for (int i = 0; i < 250 && address.empty(); ++i) {
-    std::smatch m;
-    const auto out = slurp(p.out);
-    if (std::regex_search(out, m, bound))
-      address = m[1];
-    else
-      std::this_thread::sleep_for(20ms);
-  }
+  const std::string address = gateway_address(p);
   ASSERT_FALSE(address.empty()) << slurp(p.err);
   client c(address);
   v1::GetNodeReply node;

@@ -29,6 +29,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include "tests/ports.hpp"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "studiograph/v1/service.grpc.pb.h"
 #include "tests/integration/process.hpp"
@@ -127,19 +128,6 @@ private:
   int exit_status_ = -1;
 };
 
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  close(fd);
-  return port;
-}
 
 double seconds_since(steady::time_point t) {
   return std::chrono::duration<double>(steady::now() - t).count();
@@ -162,7 +150,7 @@ protected:
     if (!start_jack())
       GTEST_SKIP() << "the JACK dummy server did not start (see " << dir_ / "jackd.log" << ")";
     std::ofstream(dir_ / "loss.yaml") << graph_yaml;
-    address_ = "127.0.0.1:" + std::to_string(free_port());
+    address_ = "127.0.0.1:" + std::to_string(sg::test::free_loopback_port());
     studiograph_ = std::make_unique<process>(
       std::vector<std::string>{STUDIOGRAPH_PATH, "run", (dir_ / "loss.yaml").string(), "--listen",
                                address_, "--state", "none"},

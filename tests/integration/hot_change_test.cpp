@@ -31,6 +31,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include "tests/ports.hpp"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "studiograph/v1/service.grpc.pb.h"
 #include "tests/integration/process.hpp"
@@ -52,20 +53,6 @@ const double tone_peak = std::pow(10.0, -18.0 / 20);
 
 const std::string jack_server = "sg-hot-" + std::to_string(getpid());
 
-/// A loopback port nobody listens on right now.
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  close(fd);
-  return port;
-}
 
 /// Which optional parts one version of the graph has. The tone path (tone, amp, out, rec) is
 /// the same in every version; `probe_rate` is a base value off the tone path.
@@ -309,7 +296,7 @@ protected:
   void start(const variant& v, const fs::path& recording) {
     graph_file_ = dir / "hot.yaml";
     std::ofstream(graph_file_) << graph_yaml(v, recording);
-    address_ = "127.0.0.1:" + std::to_string(free_port());
+    address_ = "127.0.0.1:" + std::to_string(sg::test::free_loopback_port());
     studiograph_ = std::make_unique<child>(
       std::vector<std::string>{STUDIOGRAPH_PATH, "run", graph_file_.string(), "--listen", address_,
                                "--state", "none"},
