@@ -7,7 +7,8 @@
 namespace sg::test {
 namespace {
 
-const char* running_graph = R"(
+/// The graph every test starts from, up to (without) its video output and edges.
+const std::string graph_head = R"(
 version: 1
 name: running
 devices:
@@ -17,23 +18,15 @@ nodes:
   - { id: tone, type: audio.sine }
   - { id: speaker, type: audio.output, device: main }
   - { id: bars, type: video.testsrc }
-  - { id: out, type: video.output, device: screen }
+)";
+
+const std::string running_graph = graph_head + R"(  - { id: out, type: video.output, device: screen }
 edges: [ tone.out -> speaker.in, bars.out -> out.in ]
 )";
 
 /// The running graph plus one bad node `fx` between the test source and the output.
 std::string with_bad_node(const std::string& node, const std::string& edges) {
-  return R"(
-version: 1
-name: running
-devices:
-  main: { kind: audio, backend: null, sample_rate: 48000, block: 256, channels: 2 }
-  screen: { kind: video, sink: null, width: 320, height: 240, fps: 30 }
-nodes:
-  - { id: tone, type: audio.sine }
-  - { id: speaker, type: audio.output, device: main }
-  - { id: bars, type: video.testsrc }
-  - )" + node + R"(
+  return graph_head + "  - " + node + R"(
   - { id: out, type: video.output, device: screen }
 edges: [ tone.out -> speaker.in, )" + edges + R"( ]
 )";
