@@ -5,10 +5,8 @@
 namespace sg {
 
 /// Spawns the actor of one MIDI input device (`kind: midi` in the graph; RtMidi, JACK or ALSA
-/// backend). RtMidi calls back on its MIDI thread (with JACK, the server's realtime process
-/// thread): the callback only timestamps the message (steady clock) and pushes it into a
-/// lock-free single-producer queue. A delivery thread drains the queue every millisecond and
-/// publishes each message to the hub as a MidiInput event, which control.midi mappings act on.
+/// backend), which owns a `midi_input` (hardware/midi_input.hpp): its delivery thread publishes
+/// each message to the hub as a MidiInput event, which control.midi mappings and panels act on.
 /// The actor opens the input, a virtual port "studiograph-midi:<device>" connected from the
 /// device's `port` when one is named, and reports DeviceStatus (RUNNING, or FAILED saying why).
 ///

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -27,18 +28,6 @@ namespace {
 
 constexpr long ns_per_s = 1'000'000'000L;
 
-void add_ns(timespec& t, long ns) {
-  t.tv_nsec += ns;
-  while (t.tv_nsec >= ns_per_s) {
-    t.tv_nsec -= ns_per_s;
-    ++t.tv_sec;
-  }
-}
-
-bool later(const timespec& a, const timespec& b) {
-  return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
-}
-
 /// Drains interleaved frames from the realtime thread's ring into a WAV file, off the
 /// realtime thread.
 class wav_tap {
@@ -57,7 +46,7 @@ public:
   }
 
   // thread: realtime. Copies one block; frames that do not fit are counted, never waited for.
-  void push(float* const* planar, uint32_t frames) noexcept {
+  void push(float* const* planar, uint32_t frames) noexcept SG_NONBLOCKING {
     if (ring_.write_available() < static_cast<size_t>(frames) * channels_) {
       dropped_.fetch_add(frames, std::memory_order_relaxed);
       return;
@@ -117,30 +106,40 @@ public:
   bool realtime_priority() const override { return rt_.load(); }
 
 private:
-  // thread: realtime. One block per period on an absolute schedule; a wake-up later than a
-  // whole period counts as an xrun and re-anchors the schedule (the device "slipped").
+  // thread: realtime. One block per period on an absolute schedule; the wait between blocks
+  // is the only blocking call, and it is outside the block itself.
   void run() {
     sched_param param{};
     param.sched_priority = 70;
     rt_.store(pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0);
-    timespec next{};
-    clock_gettime(CLOCK_MONOTONIC, &next);
+    auto next = realtime_now();
     while (running_.load(std::memory_order_relaxed)) {
-      engine_.render(channels_.data(), block_);
-      if (tap_)
-        tap_->push(channels_.data(), block_);
-      add_ns(next, period_ns_);
-      timespec now{};
-      clock_gettime(CLOCK_MONOTONIC, &now);
-      timespec deadline = next;
-      add_ns(deadline, period_ns_);
-      if (later(now, deadline)) {
-        engine_.stats().xruns.fetch_add(1, std::memory_order_relaxed);
-        next = now;
-        continue;
-      }
-      clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
+      next = cycle(next);
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        next.time_since_epoch()).count();
+      timespec at{};
+      at.tv_sec = static_cast<time_t>(ns / ns_per_s);
+      at.tv_nsec = static_cast<long>(ns % ns_per_s);
+      clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, nullptr);
     }
+  }
+
+  // thread: realtime. Renders and taps one block that was due at `due`; returns when the next
+  // one is due. A wake-up later than a whole period counts as an xrun and re-anchors the
+  // schedule (the device "slipped"): the next block is due at once.
+  std::chrono::steady_clock::time_point cycle(std::chrono::steady_clock::time_point due) noexcept
+    SG_NONBLOCKING {
+    engine_.render(channels_.data(), block_);
+    if (tap_)
+      tap_->push(channels_.data(), block_);
+    const auto period = std::chrono::nanoseconds(period_ns_);
+    const auto next = due + period;
+    const auto now = realtime_now();
+    if (now > next + period) {
+      engine_.stats().xruns.fetch_add(1, std::memory_order_relaxed);
+      return now;
+    }
+    return next;
   }
 
   render_engine& engine_;

@@ -10,7 +10,13 @@ work=$3
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
 if ! "$python" -c 'import grpc, google.protobuf' 2>/dev/null; then
-  echo "python.example: skipped: python3-grpcio / python3-protobuf are not installed"
+  reason="python3-grpcio / python3-protobuf are not installed"
+  if [ "${CI:-}" = true ]; then
+    echo "python.example: CI=true requires it: $reason" >&2
+    exit 1
+  fi
+  [ -n "${SG_SKIP_LOG:-}" ] && echo "python.example [missing]: $reason" >> "$SG_SKIP_LOG"
+  echo "python.example: skipped: $reason"
   exit 77
 fi
 rm -rf "$work"

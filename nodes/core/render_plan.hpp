@@ -184,8 +184,9 @@ public:
   /// thread: realtime. Renders `frames` frames into planar `out` (device channel count).
   void render(float* const* out, uint32_t frames) noexcept SG_NONBLOCKING;
 
-  engine_stats& stats() { return stats_; }
-  uint32_t device_channels() const { return device_channels_; }
+  /// thread: any (the counters are atomics).
+  engine_stats& stats() noexcept SG_NONBLOCKING { return stats_; }
+  uint32_t device_channels() const noexcept SG_NONBLOCKING { return device_channels_; }
   double sample_rate() const { return sample_rate_; }
 
 private:

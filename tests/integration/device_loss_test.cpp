@@ -33,6 +33,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "studiograph/v1/service.grpc.pb.h"
 #include "tests/integration/process.hpp"
+#include "tests/skip.hpp"
 
 extern char** environ;
 
@@ -140,7 +141,7 @@ class device_loss : public ::testing::TestWithParam<int> {
 protected:
   void SetUp() override {
     if (!sg::test::have("jackd") || !sg::test::have("jack_lsp"))
-      GTEST_SKIP() << "jackd/jack_lsp not installed (package jackd2)";
+      SG_SKIP_MISSING("jackd/jack_lsp not installed (package jackd2)");
     char tmpl[] = "/tmp/sg-loss-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
@@ -148,7 +149,7 @@ protected:
     setenv("JACK_DEFAULT_SERVER", server_.c_str(), 1);
     setenv("JACK_NO_AUDIO_RESERVATION", "1", 1);
     if (!start_jack())
-      GTEST_SKIP() << "the JACK dummy server did not start (see " << dir_ / "jackd.log" << ")";
+      GTEST_FAIL() << "the JACK dummy server did not start (see " << dir_ / "jackd.log" << ")";
     std::ofstream(dir_ / "loss.yaml") << graph_yaml;
     address_ = "127.0.0.1:" + std::to_string(sg::test::free_loopback_port());
     studiograph_ = std::make_unique<process>(
@@ -288,10 +289,15 @@ protected:
     const double to_failed = seconds_since(killed);
     EXPECT_NE(failed->message().find("lost"), std::string::npos) << failed->message();
     EXPECT_EQ(failed->recoveries(), loss - 1);
-    // It keeps answering while the server is gone, and keeps retrying.
-    std::this_thread::sleep_for(1500ms);
-    auto retrying = wait_device([](const v1::DeviceStatus&) { return true; }, 5s);
-    ASSERT_TRUE(retrying);
+    // It keeps answering while the server is gone, and keeps retrying: a second attempt fails
+    // and says so (the first comes 250 ms after the loss, the next 500 ms later).
+    auto retrying = wait_device(
+      [](const v1::DeviceStatus& d) {
+        const auto at = d.message().find("attempt ");
+        return at != std::string::npos && std::atoi(d.message().c_str() + at + 8) >= 2;
+      },
+      10s);
+    ASSERT_TRUE(retrying) << "no second failed attempt reported while the server is gone";
     EXPECT_EQ(retrying->state(), v1::DeviceStatus::STATE_FAILED) << retrying->ShortDebugString();
 
     const auto restarted = steady::now();

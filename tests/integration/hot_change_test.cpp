@@ -8,9 +8,10 @@
 // The dummy driver is clocked by a non-realtime server thread, so a loaded machine can produce
 // xruns no client caused (see jack_test.cpp). The server's log tells them apart: each xrun is
 // either the server waking late ("JackTimedDriver::Process XRun") or a client not done in time
-// ("client = studiograph was not finished"). The diffs may cause none of the second kind;
-// the first kind is reported, and control windows without diffs, interleaved with the diff
-// windows and of the same length, show how often the machine produces it on its own.
+// ("client = studiograph was not finished"). Control windows without diffs, interleaved with
+// the diff windows and of the same length, show how often the machine makes our client late on
+// its own; the diff windows may not make it late measurably more often than that (a swap that
+// cost a deadline would show once per swap, 100 times).
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -34,7 +35,9 @@
 #include "tests/ports.hpp"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "studiograph/v1/service.grpc.pb.h"
+#include "tests/integration/jack_server.hpp"
 #include "tests/integration/process.hpp"
+#include "tests/skip.hpp"
 
 namespace {
 
@@ -241,18 +244,19 @@ void expect_unbroken_recording(const fs::path& path, uint64_t last_blocks, doubl
 class hot_change : public ::testing::Test {
 protected:
   static inline std::unique_ptr<child> jackd;
-  static inline std::string skip_reason;
+  static inline std::string missing;        // a tool is not installed: skipped (fails in CI)
+  static inline std::string start_failure;  // jackd installed but not starting: fails
   static inline fs::path dir;
   static inline bool any_failure = false;  // keeps `dir` (logs, recordings) for a post-mortem
 
   static void SetUpTestSuite() {
     if (!sg::test::have("jackd") || !sg::test::have("jack_lsp")) {
-      skip_reason = "jackd/jack_lsp not installed (package jackd2)";
+      missing = "jackd/jack_lsp not installed (package jackd2)";
       return;
     }
     char tmpl[] = "/tmp/sg-hot-XXXXXX";
     if (!mkdtemp(tmpl)) {
-      skip_reason = "cannot create a temporary directory";
+      start_failure = "cannot create a temporary directory";
       return;
     }
     dir = tmpl;
@@ -268,7 +272,7 @@ protected:
         return;
       std::this_thread::sleep_for(100ms);
     }
-    skip_reason = "the JACK dummy server did not start (see " + (dir / "jackd.log").string() + ")";
+    start_failure = "the JACK dummy server did not start (see " + (dir / "jackd.log").string() + ")";
   }
 
   static void TearDownTestSuite() {
@@ -280,8 +284,10 @@ protected:
   }
 
   void SetUp() override {
-    if (!skip_reason.empty())
-      GTEST_SKIP() << skip_reason;
+    if (!missing.empty())
+      SG_SKIP_MISSING(missing);
+    if (!start_failure.empty())
+      GTEST_FAIL() << start_failure;
   }
 
   void TearDown() override {
@@ -372,7 +378,7 @@ protected:
     window w;
     const auto t0 = steady::now();
     const auto d0 = device();
-    const auto log0 = jack_log_xruns();
+    const auto log0 = late_cycles();
     for (int i = 0; i < ticks; ++i) {
       std::this_thread::sleep_until(t0 + i * tick);
       if (with_diffs)
@@ -387,25 +393,16 @@ protected:
     w.xruns = d1.xruns() - d0.xruns();
     w.swaps = d1.plan_swaps() - d0.plan_swaps();
     std::this_thread::sleep_for(100ms);  // the server logs an xrun a moment after it happens
-    const auto log1 = jack_log_xruns();
-    w.client_xruns = log1.first - log0.first;
-    w.server_xruns = log1.second - log0.second;
+    const auto log1 = late_cycles();
+    w.client_xruns = log1.client - log0.client;
+    w.server_xruns = log1.server - log0.server;
     w.peak_load = std::max(w.peak_load, d1.peak_load());
     return w;
   }
 
-  /// Xruns in the server's log so far: (ours: studiograph not finished, the server's own late
-  /// wake-ups).
-  std::pair<uint64_t, uint64_t> jack_log_xruns() {
-    std::ifstream in(dir / "jackd.log");
-    std::pair<uint64_t, uint64_t> n{0, 0};
-    for (std::string line; std::getline(in, line);) {
-      if (line.find("client = studiograph was not finished") != std::string::npos)
-        ++n.first;
-      else if (line.find("JackTimedDriver::Process XRun") != std::string::npos)
-        ++n.second;
-    }
-    return n;
+  /// Late cycles in the server's log so far: studiograph's, and the server's own.
+  static sg::test::jack_late_cycles late_cycles() {
+    return sg::test::count_late_cycles((dir / "jackd.log").string(), "studiograph");
   }
 
   /// Applies the next version of the graph and checks the reply names what the diff touched.
@@ -451,7 +448,11 @@ TEST_F(hot_change, hundred_diffs_keep_the_tone_and_the_clock) {
   recording_ = dir / "tone.wav";
   ASSERT_NO_FATAL_FAILURE(start(current_, recording_));
   ASSERT_EQ(device().backend(), "jack");
-  std::this_thread::sleep_for(1s);  // the stream settles
+  // The stream settles: a second of blocks rendered before the first window starts.
+  for (const auto end = steady::now() + 10s; device().blocks() < 375;) {
+    ASSERT_LT(steady::now(), end) << "the device never rendered a second of blocks";
+    std::this_thread::sleep_for(50ms);
+  }
 
   // Two rounds of a control window then a window with 50 diffs.
   constexpr int rounds = 2;
@@ -474,9 +475,15 @@ TEST_F(hot_change, hundred_diffs_keep_the_tone_and_the_clock) {
   // The realtime thread's own cost: no block around a swap takes half the period, unless the
   // machine made a block that slow without any swap too.
   EXPECT_TRUE(diffs.peak_load < 0.5 || diffs.peak_load <= control.peak_load) << figures;
-  // A swap that cost a deadline shows in the server's log as studiograph not finished: none.
-  // Late wake-ups of the non-realtime server itself are the machine's, in both kinds of window.
-  EXPECT_EQ(diffs.client_xruns, 0u) << figures;
+  // A swap that cost a deadline shows in the server's log as studiograph not finished. The
+  // machine makes us late now and then on its own: as often as in the control windows (scaled
+  // to the same length), and more when the server itself wakes late in the diff windows.
+  const double machine =
+    static_cast<double>(control.client_xruns + control.server_xruns) * diffs.seconds /
+      control.seconds +
+    static_cast<double>(diffs.server_xruns);
+  EXPECT_LE(static_cast<double>(diffs.client_xruns), sg::test::late_cycle_allowance(machine))
+    << "the diffs made studiograph late more often than the machine does on its own" << figures;
   // Every cycle of the dummy clock renders one block. A late server thread skips cycles, so the
   // control windows say how far this machine falls behind on its own.
   const double control_loss = std::max(0.0, 1 - control.clock_share());

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,6 +18,38 @@
 #include "tests/integration/process.hpp"
 
 namespace sg::test {
+
+/// Late cycles in a JACK server's log so far: a client not done in time ("client = NAME was not
+/// finished"), per client name, and the server's own late wake-ups ("JackTimedDriver::Process
+/// XRun"), which no client causes.
+struct jack_late_cycles {
+  uint64_t client = 0;
+  uint64_t server = 0;
+};
+
+inline jack_late_cycles count_late_cycles(const std::string& log, const std::string& client) {
+  std::ifstream in(log);
+  jack_late_cycles n;
+  const std::string ours = "client = " + client + " was not finished";
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(ours) != std::string::npos)
+      ++n.client;
+    else if (line.find("JackTimedDriver::Process XRun") != std::string::npos)
+      ++n.server;
+  }
+  return n;
+}
+
+/// How many late cycles a client may have in a stretch of time without being blamed for them,
+/// given `machine`, the late cycles the machine produced on its own over the same length of
+/// time (measured in the same run: control windows, a trivial peer client, the server's own late
+/// wake-ups). Late cycles on an idle machine come in rare, independent bursts, so a count is
+/// judged as a Poisson count: the expected number plus three standard deviations plus 3.
+/// A client that costs a deadline every few hundred cycles (a swap that blocks, say) exceeds it
+/// by far; the machine's own noise, which may be 0 in one window and 11 in the next, does not.
+inline double late_cycle_allowance(double machine) {
+  return machine + 3 * std::sqrt(machine) + 3;
+}
 
 class jack_server {
 public:

@@ -12,7 +12,10 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "studiograph/v1/service.grpc.pb.h"
+#include "tests/integration/jack_server.hpp"
 #include "tests/integration/process.hpp"
+#include "tests/ports.hpp"
+#include "tests/skip.hpp"
 
 namespace {
 
@@ -23,17 +26,19 @@ using sg::test::child;
 const std::string jack_server = "sg-test-" + std::to_string(getpid());
 const std::string log_dir = "/tmp/" + jack_server;
 
-/// One JACK dummy server and one studiograph process for the whole suite.
+/// One JACK dummy server and one studiograph process per test process (ctest runs each case as
+/// a process of its own).
 class jack_env : public ::testing::Environment {
 public:
   static inline std::unique_ptr<child> jackd;
   static inline std::unique_ptr<child> studiograph;
   static inline std::string address;
-  static inline std::string skip_reason;
+  static inline std::string missing;        // a tool is not installed: skipped (fails in CI)
+  static inline std::string start_failure;  // installed but not starting: fails
 
   void SetUp() override {
     if (!sg::test::have("jackd") || !sg::test::have("jack_lsp")) {
-      skip_reason = "jackd/jack_lsp not installed (package jackd2)";
+      missing = "jackd/jack_lsp not installed (package jackd2)";
       return;
     }
     sg::test::run("mkdir -p " + log_dir);
@@ -47,10 +52,10 @@ public:
                                "48000", "-p", "128"},
       log_dir + "/jackd.log");
     if (!wait_for_jack()) {
-      skip_reason = "the JACK dummy server did not start (see " + log_dir + "/jackd.log)";
+      start_failure = "the JACK dummy server did not start (see " + log_dir + "/jackd.log)";
       return;
     }
-    address = "127.0.0.1:" + std::to_string(47000 + getpid() % 2000);
+    address = "127.0.0.1:" + std::to_string(sg::test::free_loopback_port());
     studiograph = std::make_unique<child>(
       std::vector<std::string>{STUDIOGRAPH_PATH, "run", std::string(SOURCE_DIR) + "/examples/hello.yaml",
                                "--listen", address, "--duration", "120", "--state", log_dir + "/state.sqlite"},
@@ -62,6 +67,9 @@ public:
       studiograph->stop();
     if (jackd)
       jackd->stop();
+    // The logs stay for a post-mortem when something failed.
+    if (::testing::UnitTest::GetInstance()->Passed())
+      sg::test::run("rm -rf " + log_dir);
   }
 
 private:
@@ -78,8 +86,10 @@ private:
 class jack_graph : public ::testing::Test {
 protected:
   void SetUp() override {
-    if (!jack_env::skip_reason.empty())
-      GTEST_SKIP() << jack_env::skip_reason;
+    if (!jack_env::missing.empty())
+      SG_SKIP_MISSING(jack_env::missing);
+    if (!jack_env::start_failure.empty())
+      GTEST_FAIL() << jack_env::start_failure;
     ASSERT_TRUE(jack_env::studiograph && jack_env::studiograph->running())
       << "studiograph exited; see " << log_dir << "/studiograph.log";
     // Short reconnect backoff: the server may still be starting on the first attempt.
@@ -166,32 +176,47 @@ TEST_F(jack_graph, client_and_ports_exist_and_are_connected) {
     << lsp.output;
 }
 
-TEST_F(jack_graph, runs_five_seconds_at_128_frames_without_xruns) {
-  // Warm-up first: the measured window starts once the stream is settled. The dummy driver is
-  // clocked by a non-realtime server thread, so on a loaded 2-core machine the server itself
-  // can wake late and report xruns that no client caused (its log says "JackTimedDriver::Process
-  // XRun"); up to eight 5 s windows are tried and one must be clean, while our own render time
-  // must stay far below the block period in all of them.
-  std::this_thread::sleep_for(1s);
-  std::string history;
-  bool clean = false;
-  for (int window = 0; window < 8 && !clean; ++window) {
-    const auto before = device();
-    std::this_thread::sleep_for(5s);
-    const auto after = device();
-    const double blocks = static_cast<double>(after.blocks() - before.blocks());
-    const double expected = 5.0 * 48000 / 128;  // 1875 blocks
-    EXPECT_LT(after.peak_load(), 0.5) << "render time per block vs the 2.67 ms period";
-    const auto xruns = after.xruns() - before.xruns();
-    history += " " + std::to_string(xruns);
-    clean = xruns == 0;
-    // A late server drops cycles along with its xruns; a clean window must have them all.
-    if (clean) {
-      EXPECT_NEAR(blocks, expected, expected * 0.05) << "the JACK clock drives every block";
-    }
+TEST_F(jack_graph, runs_at_128_frames_late_no_more_often_than_a_trivial_client) {
+  // The dummy driver is clocked by a non-realtime server thread, so on a busy machine the server
+  // can wake late on its own, and any client can be preempted past its deadline now and then
+  // (even jack_metro). So studiograph is judged against a peer measured in the same run:
+  // jack_metro, a trivial JACK client, runs beside it in the same server for the same 10 s, and
+  // studiograph may not be late measurably more often than the machine makes the two of them.
+  ASSERT_TRUE(sg::test::have("jack_metro")) << "jack_metro is part of jackd2";
+  child metro({"jack_metro", "-n", "sg_metro", "-b", "120"}, log_dir + "/metro.log");
+  const auto started = std::chrono::steady_clock::now();
+  while (sg::test::run("jack_lsp -s " + jack_server + " 2>/dev/null | grep -q '^sg_metro:'")
+           .exit_code != 0) {
+    ASSERT_TRUE(metro.running()) << "jack_metro exited; see " << log_dir << "/metro.log";
+    ASSERT_LT(std::chrono::steady_clock::now() - started, 10s) << "jack_metro never appeared";
+    std::this_thread::sleep_for(50ms);
   }
-  EXPECT_TRUE(clean) << "xruns per 5 s window:" << history;
-  std::cout << "xruns per 5 s window:" << history << std::endl;
+  const std::string jack_log = log_dir + "/jackd.log";
+  const auto ours0 = sg::test::count_late_cycles(jack_log, "studiograph");
+  const auto peer0 = sg::test::count_late_cycles(jack_log, "sg_metro");
+  const auto before = device();
+  std::this_thread::sleep_for(10s);  // the measured stretch itself, not a synchronisation
+  const auto after = device();
+  std::this_thread::sleep_for(100ms);  // the server logs a late cycle a moment after it
+  const auto ours1 = sg::test::count_late_cycles(jack_log, "studiograph");
+  const auto peer1 = sg::test::count_late_cycles(jack_log, "sg_metro");
+  const double ours = static_cast<double>(ours1.client - ours0.client);
+  const double machine = static_cast<double>((peer1.client - peer0.client) +
+                                             (ours1.server - ours0.server));
+  std::cout << "10 s at 128 frames: studiograph late " << ours << " times, jack_metro "
+            << peer1.client - peer0.client << ", the server itself " << ours1.server - ours0.server
+            << "; device xruns " << after.xruns() - before.xruns() << ", peak load "
+            << after.peak_load() << std::endl;
+  EXPECT_LE(ours, sg::test::late_cycle_allowance(machine))
+    << "studiograph is late more often than the machine makes a trivial client late";
+  // Our own render time per block stays far below the 2.67 ms period.
+  EXPECT_LT(after.peak_load(), 0.5) << "render time per block vs the block period";
+  // Every cycle of the clock renders one block, less the cycles a late server skipped (each
+  // late wake-up loses at most a few cycles).
+  const double blocks = static_cast<double>(after.blocks() - before.blocks());
+  const double expected = 10.0 * 48000 / 128;  // 3750
+  EXPECT_NEAR(blocks, expected, expected * 0.05 + 4.0 * machine)
+    << "the JACK clock drives every block";
 }
 
 TEST_F(jack_graph, sgctl_set_changes_the_level_the_meter_reports) {

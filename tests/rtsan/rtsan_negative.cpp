@@ -1,6 +1,6 @@
 // Negative control for the RealtimeSanitizer build: blocks inside a [[clang::nonblocking]]
-// function on purpose. Registered with WILL_FAIL, so it passes only when RTSan aborts it; if
-// the sanitizer were silently missing, this program would exit 0 and the test would fail.
+// function on purpose. Its test passes only on RTSan's report naming the blocking call; if the
+// sanitizer were silently missing, this program would exit 0 without one and the test would fail.
 
 #include <cstdio>
 #include <cstring>

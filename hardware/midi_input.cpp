@@ -1,0 +1,71 @@
+#include "hardware/midi_input.hpp"
+
+#include <rtmidi/RtMidi.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+namespace sg {
+
+midi_input::midi_input(const v1::DeviceSpec& spec, sink deliver)
+  : device_(spec.name()), deliver_(std::move(deliver)) {
+  const auto api = spec.backend() == "jack"   ? RtMidi::UNIX_JACK
+                   : spec.backend() == "alsa" ? RtMidi::LINUX_ALSA
+                                              : RtMidi::UNSPECIFIED;
+  in_ = std::make_unique<RtMidiIn>(api, "studiograph-midi", 4096);
+  in_->ignoreTypes(true, true, true);  // no sysex, timing clock or active sensing
+  in_->setCallback(&midi_input::on_message, this);
+  const auto it = spec.options().find("port");
+  const std::string wanted = it == spec.options().end() ? std::string() : it->second;
+  if (wanted.empty()) {
+    in_->openVirtualPort(device_);
+  } else {
+    const unsigned n = in_->getPortCount();
+    unsigned found = n;
+    for (unsigned i = 0; i < n && found == n; ++i)
+      if (in_->getPortName(i).find(wanted) != std::string::npos)
+        found = i;
+    if (found == n)
+      throw std::runtime_error("no MIDI source port matching \"" + wanted + "\"");
+    in_->openPort(found, device_);
+  }
+  backend_ = RtMidi::getApiName(in_->getCurrentApi());
+  thread_ = std::thread([this] { run_delivery(); });
+}
+
+midi_input::~midi_input() {
+  stop_ = true;
+  thread_.join();
+  in_->cancelCallback();
+  in_->closePort();
+}
+
+void midi_input::on_message(double, std::vector<unsigned char>* bytes, void* self) noexcept
+  SG_NONBLOCKING {
+  auto* me = static_cast<midi_input*>(self);
+  if (!bytes || bytes->empty() || bytes->size() > 3)
+    return;
+  midi_message m;
+  m.status = (*bytes)[0];
+  m.data1 = bytes->size() > 1 ? (*bytes)[1] : 0;
+  m.data2 = bytes->size() > 2 ? (*bytes)[2] : 0;
+  m.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                realtime_now().time_since_epoch())
+                .count();
+  if (!me->queue_.push(m))
+    me->dropped_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void midi_input::run_delivery() {
+  auto next = std::chrono::steady_clock::now();
+  midi_message m;
+  while (!stop_.load(std::memory_order_acquire)) {
+    while (queue_.pop(m))
+      deliver_(m);
+    next += poll_period;
+    std::this_thread::sleep_until(next);
+  }
+}
+
+} // namespace sg
