@@ -128,7 +128,3 @@ TEST(score, the_example_score_plays_the_example_graph) {
 
 } // namespace
 } // namespace sg
-
-#include "tests/skip.hpp"
-TEST(scratch_proof, deliberately_fails) { FAIL() << "deliberate failure next to a skip"; }
-TEST(scratch_proof, skips_for_a_missing_tool) { SG_SKIP_MISSING("a tool that is not installed"); }
