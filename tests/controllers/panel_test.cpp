@@ -101,14 +101,11 @@ TEST_F(panels, one_active_per_type_and_bank_and_input_follows_the_active_preset)
   EXPECT_TRUE(all["mix-b"].active());
   EXPECT_TRUE(all["aux"].active());
   EXPECT_TRUE(all["pads"].active());
-  const auto evs = collect(500ms);
-  EXPECT_EQ(panel_events(evs), (std::vector<std::string>{"mix-a:created", "mix-a:deactivated",
-                                                         "mix-b:created", "aux:created",
-                                                         "pads:created"}));
 
-  // CC 21 reaches mix-b's target only.
+  // CC 21 reaches mix-b's target only. The panels handle MIDI in order and, within a message,
+  // mix-a before mix-b: had mix-a acted, its intent would reach amp before this read does.
   cc(1, 21, 127);
-  EXPECT_TRUE(wait_value("tone", "frequency", [](double x) { return x == 20000; }));
+  EXPECT_TRUE(wait_value("tone", "frequency", is(20000)));
   EXPECT_EQ(value("amp", "level"), -20) << "the inactive panel's mapping did nothing";
 
   // An inactive panel stays editable, and still receives nothing.
@@ -118,9 +115,17 @@ TEST_F(panels, one_active_per_type_and_bank_and_input_follows_the_active_preset)
   auto u = put(edited, false);
   ASSERT_EQ(u.status().code(), 0) << u.status().message();
   EXPECT_EQ(u.panel().rev(), 3u) << "created, deactivated, updated";
+  // Every change announced, in order (the update last: nothing else came in between).
+  const auto evs = collect(patience, [](const v1::Event& e) {
+    return e.has_panel() && e.panel().panel().id() == "mix-a" && e.panel().reason() == "updated";
+  });
+  EXPECT_EQ(panel_events(evs),
+            (std::vector<std::string>{"mix-a:created", "mix-a:deactivated", "mix-b:created",
+                                      "aux:created", "pads:created", "mix-a:updated"}));
   cc(1, 23, 0);
-  std::this_thread::sleep_for(200ms);
-  EXPECT_EQ(value("tone", "frequency"), 20000);
+  cc(1, 22, 64);  // the marker: aux's knob, after it
+  EXPECT_TRUE(wait_value("amp", "level", is(-120 + 144 * (64 / 127.0))));
+  EXPECT_EQ(value("tone", "frequency"), 20000) << "the inactive panel's knob did nothing";
 
   // Activating mix-a switches the routing over.
   auto on = activate("mix-a");
@@ -133,30 +138,34 @@ TEST_F(panels, one_active_per_type_and_bank_and_input_follows_the_active_preset)
   EXPECT_TRUE(wait_value("tone", "frequency", [](double x) { return x == 1; }));
   EXPECT_EQ(param("tone", "frequency").value().double_value(), 1);
 
-  // Pads: toggle on note-on, momentary while held.
+  // Pads: toggle on note-on, momentary while held. The hold notes come after wobble's
+  // note-off through the same panels: once hold is back off, that note-off was handled.
   note(true, 60);
-  EXPECT_TRUE(wait_value("wobble", "running", [](double x) { return x == 1; }));
+  EXPECT_TRUE(wait_value("wobble", "running", is(1)));
   note(false, 60);
   note(true, 62);
-  EXPECT_TRUE(wait_value("hold", "running", [](double x) { return x == 1; }));
+  EXPECT_TRUE(wait_value("hold", "running", is(1)));
   note(false, 62);
-  EXPECT_TRUE(wait_value("hold", "running", [](double x) { return x == 0; }));
+  EXPECT_TRUE(wait_value("hold", "running", is(0)));
   EXPECT_EQ(value("wobble", "running"), 1) << "a toggle ignores note-off";
 
-  // Deactivated pads: silence.
+  // Deactivated pads: silence (the CC after the notes is the marker).
   ASSERT_EQ(activate("pads", false).status().code(), 0);
   note(true, 60);
   note(false, 60);
-  std::this_thread::sleep_for(200ms);
+  cc(1, 22, 100);
+  EXPECT_TRUE(wait_value("amp", "level", is(-120 + 144 * (100 / 127.0))));
   EXPECT_EQ(value("wobble", "running"), 1);
 
   // Deleting announces the panel's last state.
-  drain();
   v1::DeletePanelRequest del;
   del.set_id("aux");
   ASSERT_EQ(rt_->delete_panel(del).status().code(), 0);
-  const auto gone = collect(1000ms, [](const v1::Event& e) { return e.has_panel(); });
-  ASSERT_FALSE(gone.empty());
+  const auto gone = collect(patience, [](const v1::Event& e) {
+    return e.has_panel() && e.panel().panel().id() == "aux";
+  });
+  ASSERT_TRUE(!gone.empty() && gone.back().has_panel()) << "no announcement of aux";
+  EXPECT_EQ(gone.back().panel().panel().id(), "aux");
   EXPECT_TRUE(gone.back().panel().deleted());
   EXPECT_EQ(listed().count("aux"), 0u);
   EXPECT_EQ(rt_->snapshot().panels_size(), 3) << "the hub's snapshot follows the panels";
@@ -170,29 +179,44 @@ TEST_F(panels, knobs_pick_up_before_they_move_a_value) {
               .code(),
             0);
   // -20 dB is 0.694 of -120..24. A knob at 0 is far away: nothing happens until it crosses.
+  // The panels handle MIDI in order: the change the crossing CC makes is the first after rev.
+  uint64_t rev = node_rev("amp");
   cc(1, 7, 0);
-  std::this_thread::sleep_for(200ms);
-  EXPECT_EQ(value("amp", "level"), -20);
   cc(1, 7, 127);  // crossed
-  EXPECT_TRUE(wait_value("amp", "level", [](double x) { return x == 24; }));
+  auto seen = changes_until("amp", "level", rev, is(24));
+  ASSERT_TRUE(seen) << "CC 127 never applied";
+  EXPECT_EQ(seen->size(), 1u) << "CC 0 made the level jump: " << show(*seen);
   ASSERT_EQ(set("amp", "level", number(-60)).status().code(), 0);  // someone else: 0.417
+  rev = node_rev("amp");
   cc(1, 7, 120);  // 0.945: far from -60 dB
-  std::this_thread::sleep_for(200ms);
-  EXPECT_EQ(value("amp", "level"), -60);
-  cc(1, 7, 40);  // 0.315: crossed it
+  cc(1, 7, 40);   // 0.315: crossed it
   const double at40 = -120 + 144 * (40 / 127.0);
-  EXPECT_TRUE(wait_value("amp", "level", [&](double x) { return std::fabs(x - at40) < 1e-9; }));
+  seen = changes_until("amp", "level", rev, is(at40));
+  ASSERT_TRUE(seen) << "CC 40 never applied";
+  EXPECT_EQ(seen->size(), 1u) << "CC 120 made the level jump: " << show(*seen);
+}
+
+/// Calls `move(round)` until `learn` answers: MIDI that reaches the panels before the learn
+/// request does passes them by, and nothing tells when the request has arrived.
+void move_until_learned(std::future<v1::LearnReply>& learn, const std::function<void(int)>& move,
+                        int max_rounds) {
+  for (int round = 0; round < max_rounds; ++round) {
+    move(round);
+    if (learn.wait_for(100ms) == std::future_status::ready)
+      return;
+  }
 }
 
 TEST_F(panels, learn_binds_the_next_control_into_a_panel) {
   ASSERT_NO_FATAL_FAILURE(start_midi(switches));
   v1::LearnRequest req;
   req.set_target("amp.level");
-  req.set_timeout_ms(5000);
+  req.set_timeout_ms(10000);
   auto knob = std::async(std::launch::async, [&] { return rt_->learn(req); });
-  std::this_thread::sleep_for(300ms);
-  note(true, 40);  // a pad does not bind a numeric parameter: still waiting
-  cc(3, 30, 87);   // this knob does
+  move_until_learned(knob, [&](int) {
+    note(true, 40);  // a pad does not bind a numeric parameter: still waiting
+    cc(3, 30, 87);   // this knob does
+  }, 100);
   const auto learned = knob.get();
   ASSERT_EQ(learned.status().code(), 0) << learned.status().message();
   EXPECT_EQ(learned.device(), "pads");
@@ -201,23 +225,26 @@ TEST_F(panels, learn_binds_the_next_control_into_a_panel) {
   EXPECT_EQ(learned.mapping().number(), 30u);
   EXPECT_EQ(learned.mapping().channel(), 3u);
   EXPECT_EQ(learned.mapping().action(), v1::MAPPING_ACTION_SET);
-  // The knob now drives the level (after meeting it: -20 dB is 0.694, CC 88 is 0.693).
+  // The knob now drives the level (after meeting it: -20 dB is 0.694, CC 88 is 0.693). This
+  // also shows the panels are done with every round above before the next learn starts.
   cc(3, 30, 88);
   cc(3, 30, 127);
-  EXPECT_TRUE(wait_value("amp", "level", [](double x) { return x == 24; }));
+  EXPECT_TRUE(wait_value("amp", "level", is(24)));
 
-  // A pad bound to a bool becomes a toggle, in a pad panel.
+  // A pad bound to a bool becomes a toggle, in a pad panel. Each round plays another note, so
+  // the rounds after the one learned do not toggle it.
   req.set_target("wobble.running");
   auto pad = std::async(std::launch::async, [&] { return rt_->learn(req); });
-  std::this_thread::sleep_for(300ms);
-  note(true, 45);
+  move_until_learned(pad, [&](int round) { note(true, 45 + round); }, 80);
   const auto p = pad.get();
   ASSERT_EQ(p.status().code(), 0) << p.status().message();
   EXPECT_EQ(p.panel().id(), "learned-pads");
   EXPECT_EQ(p.mapping().action(), v1::MAPPING_ACTION_TOGGLE);
-  note(false, 45);
-  note(true, 45);
-  EXPECT_TRUE(wait_value("wobble", "running", [](double x) { return x == 1; }));
+  const uint32_t key = p.mapping().number();
+  EXPECT_GE(key, 45u);
+  note(false, key);
+  note(true, key);  // after every round: none is left to end the learn below
+  EXPECT_TRUE(wait_value("wobble", "running", is(1)));
 
   // Nothing moved: DEADLINE_EXCEEDED naming the timeout. A bad target: INVALID_ARGUMENT.
   req.set_timeout_ms(200);
@@ -283,7 +310,8 @@ TEST_F(panel_refusals, bad_panels_name_their_field_and_change_nothing) {
   auto good = panel("ok", v1::PANEL_TYPE_KNOB, "main", true,
                     {mapping(1, v1::MAPPING_ACTION_SET, "amp.level")});
   ASSERT_EQ(put(good).status().code(), 0);
-  drain();
+  const auto created = collect(patience, [](const v1::Event& e) { return e.has_panel(); });
+  ASSERT_TRUE(!created.empty() && created.back().has_panel()) << "the good panel unannounced";
   struct bad_case {
     v1::Panel p;
     std::string field;
@@ -333,12 +361,19 @@ TEST_F(panel_refusals, bad_panels_name_their_field_and_change_nothing) {
   v1::DeletePanelRequest del;
   del.set_id("missing");
   EXPECT_EQ(rt_->delete_panel(del).status().code(), code_not_found);
-  // Nothing changed and nothing was announced.
+  // Nothing changed and nothing was announced: the panels announce in order, so the first
+  // announcement after the refusals is that of a change made after them.
   const auto list = rt_->list_panels();
   ASSERT_EQ(list.panels_size(), 1);
   EXPECT_EQ(list.panels(0).rev(), 1u);
-  for (const auto& e : collect(300ms))
-    EXPECT_FALSE(e.has_panel()) << e.ShortDebugString();
+  act.set_id("ok");
+  act.set_active(false);
+  ASSERT_EQ(rt_->activate_panel(act).status().code(), 0);
+  const auto evs = collect(patience, [](const v1::Event& e) { return e.has_panel(); });
+  ASSERT_FALSE(evs.empty());
+  EXPECT_EQ(evs.back().panel().panel().id() + ":" + evs.back().panel().reason(),
+            "ok:deactivated")
+    << "announced after a refusal: " << evs.back().ShortDebugString();
 }
 
 } // namespace
