@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <functional>
+#include <iostream>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -47,6 +49,24 @@ std::unique_ptr<kernel_harness> recorder(const std::string& path, const params& 
   auto h = std::make_unique<kernel_harness>(info, v, std::vector<uint32_t>{channels});
   h->input(signal);
   return h;
+}
+
+/// Frames the writer has put in the float WAV at `path` so far: libsndfile writes straight to
+/// the file, so its size follows every write. `header`: the file's size before any frame.
+uint64_t frames_on_disk(const std::string& path, uintmax_t header, uint32_t channels) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  return ec || size < header ? 0 : (size - header) / (sizeof(float) * channels);
+}
+
+/// Polls `ok` until it holds, 10 s at most (generous for sanitizer builds on a loaded machine).
+bool eventually(const std::function<bool()>& ok) {
+  for (const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+       std::chrono::steady_clock::now() < end;
+       std::this_thread::sleep_for(std::chrono::milliseconds(1)))
+    if (ok())
+      return true;
+  return ok();
 }
 
 struct sound_file {
@@ -120,16 +140,19 @@ TEST(recorder, channel_count_follows_the_input) {
   EXPECT_EQ(s.data[0][4799], signal(0, 0, 4799));
 }
 
-TEST(recorder, records_longer_than_its_ring_when_fed_in_real_time) {
+TEST(recorder, records_longer_than_its_ring_while_its_writer_keeps_up) {
   const std::string path = temp_path("long.wav");
-  constexpr uint64_t frames = 3 * 48000;
+  constexpr uint64_t frames = 3 * 48000, chunk = 2400;
+  constexpr uint64_t ring = 24000;  // buffer 0.5 s
   {
     auto h = recorder(path, {{"bits", bits_float}, {"buffer", 0.5}}, 2);
-    // 50 ms of audio every 10 ms: five times real time; the ring absorbs a writer delayed by
-    // up to 100 ms (a loaded machine), and the recording is six rings long.
-    for (uint64_t done = 0; done < frames; done += 2400) {
-      h->run(2400, 128);
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const auto header = std::filesystem::file_size(path);
+    // Each chunk is fed once the file shows the ring has room for it (with a chunk to spare),
+    // as a device would feed it at any speed the writer keeps up with. Six rings in all.
+    for (uint64_t done = 0; done < frames; done += chunk) {
+      ASSERT_TRUE(eventually([&] { return done <= frames_on_disk(path, header, 2) + ring - 2 * chunk; }))
+        << "the writer stalled at " << frames_on_disk(path, header, 2) << " of " << done;
+      h->run(chunk, 128);
     }
     EXPECT_TRUE(h->telemetry().empty()) << "nothing dropped";
   }
@@ -142,13 +165,29 @@ TEST(recorder, records_longer_than_its_ring_when_fed_in_real_time) {
 TEST(recorder, overflow_drops_whole_blocks_counts_them_and_reports_telemetry) {
   const std::string path = temp_path("overflow.wav");
   constexpr uint64_t burst = 10 * 48000;  // 100x the ring, far faster than real time
+  uint64_t fed = burst;
   std::vector<telemetry_record> records;
   {
     auto h = recorder(path, {{"bits", bits_float}, {"buffer", 0.1}}, 2);
+    const auto header = std::filesystem::file_size(path);
     h->run(burst, 128);
-    // Let the writer catch up; the next block fits, which posts the last count.
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    h->run(128, 128);
+    // The drops not reported yet are posted with the next block that fits: feed a block at a
+    // time until the file holds every frame not reported dropped (the writer has caught up and
+    // a block fitted since the last drop).
+    auto reported = [&] {
+      return h->telemetry().empty() ? uint64_t{0}
+                                    : static_cast<uint64_t>(h->telemetry().back().values[2]);
+    };
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    do {
+      h->run(128, 128);
+      fed += 128;
+      for (int i = 0; i < 20 && frames_on_disk(path, header, 2) + reported() != fed; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    } while (frames_on_disk(path, header, 2) + reported() != fed &&
+             std::chrono::steady_clock::now() < end);
+    ASSERT_EQ(frames_on_disk(path, header, 2) + reported(), fed) << "the writer never caught up";
+    std::cout << "overflow: " << (fed - burst) / 128 << " blocks fed after the burst\n";
     records = h->telemetry();
   }
   ASSERT_FALSE(records.empty());
@@ -165,12 +204,12 @@ TEST(recorder, overflow_drops_whole_blocks_counts_them_and_reports_telemetry) {
   EXPECT_LT(records.size(), reported / 128);
   const auto s = read_back(path);
   EXPECT_GT(reported, 0u);
-  EXPECT_EQ(static_cast<uint64_t>(s.info.frames) + reported, burst + 128)
+  EXPECT_EQ(static_cast<uint64_t>(s.info.frames) + reported, fed)
     << "every frame is either in the file or counted as dropped";
   // What was kept is whole blocks of the input, in order: the last block is the last 128
   // frames fed.
   for (uint64_t i = 0; i < 128; ++i)
-    ASSERT_EQ(s.data[0][s.info.frames - 128 + i], signal(0, 0, burst + i)) << i;
+    ASSERT_EQ(s.data[0][s.info.frames - 128 + i], signal(0, 0, fed - 128 + i)) << i;
 }
 
 TEST(recorder, an_unwritable_path_fails_prepare_with_the_path_and_the_reason) {
