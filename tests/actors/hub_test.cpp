@@ -55,24 +55,38 @@ protected:
   uint64_t subscribe(caf::scoped_actor& sink, v1::SubscribeRequest filter = {}) {
     uint64_t id = 0;
     caf::scoped_actor self{sys};
-    self->request(hub, 2s, caf::subscribe_atom_v, caf::actor_cast<caf::actor>(sink), filter)
+    self->request(hub, 10s, caf::subscribe_atom_v, caf::actor_cast<caf::actor>(sink), filter)
       .receive([&](uint64_t x) { id = x; }, [](caf::error&) {});
     return id;
   }
 
-  /// Next event delivered to `sink`, or an empty event after a timeout.
+  /// Next event delivered to `sink`, or an empty event after a timeout (generous: a wait ends
+  /// as soon as the event is there).
   static v1::Event next(caf::scoped_actor& sink) {
     v1::Event out;
-    sink->receive([&](v1::Event& ev) { out = std::move(ev); }, caf::after(2s) >> [] {});
+    sink->receive([&](v1::Event& ev) { out = std::move(ev); }, caf::after(10s) >> [] {});
     return out;
   }
 
-  static bool nothing_more(caf::scoped_actor& sink) {
+  /// Publishes a marker after everything published so far (the hub handles what one thread
+  /// sends in order) and returns it: a sink that receives it next got nothing in between.
+  v1::Event marker(const std::string& node = "b") {
+    auto ev = param_event(node, 1e6, 1000);
+    caf::anon_send(hub, ev);
+    return ev;
+  }
+
+  /// True when `sink` has nothing queued right now.
+  static bool nothing_queued(caf::scoped_actor& sink) {
     bool got = false;
-    sink->receive([&](v1::Event&) { got = true; }, caf::after(200ms) >> [] {});
+    sink->receive([&](v1::Event&) { got = true; }, caf::after(0s) >> [] {});
     return !got;
   }
 };
+
+bool is_marker(const v1::Event& ev) {
+  return ev.has_param_changed() && ev.param_changed().value().double_value() == 1e6;
+}
 
 TEST_F(hub_fixture, snapshot_first_then_deltas_in_publish_order_with_contiguous_seq) {
   caf::anon_send(hub, two_nodes());
@@ -91,7 +105,10 @@ TEST_F(hub_fixture, snapshot_first_then_deltas_in_publish_order_with_contiguous_
     EXPECT_EQ(ev.param_changed().value().double_value(), i) << "published order kept";
     EXPECT_GT(ev.time_unix_ns(), 0) << "the hub stamps time";
   }
-  EXPECT_TRUE(nothing_more(sink));
+  marker();
+  const auto after = next(sink);
+  EXPECT_TRUE(is_marker(after)) << "nothing more before the marker: " << after.ShortDebugString();
+  EXPECT_EQ(after.seq(), 202u);
 }
 
 TEST_F(hub_fixture, late_subscriber_snapshot_reflects_everything_published) {
@@ -124,7 +141,10 @@ TEST_F(hub_fixture, filters_keep_seq_contiguous_per_subscription_and_never_drop_
     EXPECT_EQ(ev.node_id(), "b");
     EXPECT_EQ(ev.seq(), seq);
   }
-  EXPECT_TRUE(nothing_more(only_b)) << "events of node a must not arrive";
+  marker("b");
+  const auto after = next(only_b);
+  EXPECT_TRUE(is_marker(after)) << "events of node a must not arrive: " << after.ShortDebugString();
+  EXPECT_EQ(after.seq(), 7u);
 }
 
 TEST_F(hub_fixture, unsubscribe_stops_delivery_and_resync_sends_a_fresh_snapshot) {
@@ -140,9 +160,17 @@ TEST_F(hub_fixture, unsubscribe_stops_delivery_and_resync_sends_a_fresh_snapshot
   ASSERT_TRUE(resync.has_snapshot());
   EXPECT_EQ(resync.seq(), 3u);
   EXPECT_EQ(resync.snapshot().nodes(0).params(0).value().double_value(), 3);
+  // A second subscriber gets the marker after the hub has handled the event the first must
+  // not get: by then that event would already be in the first's mailbox.
+  caf::scoped_actor witness{sys};
+  subscribe(witness);
+  ASSERT_TRUE(next(witness).has_snapshot());
   caf::anon_send(hub, caf::unsubscribe_atom_v, id);
   caf::anon_send(hub, param_event("a", 4, 2));
-  EXPECT_TRUE(nothing_more(sink));
+  marker();
+  for (auto ev = next(witness); !is_marker(ev); ev = next(witness))
+    ASSERT_TRUE(ev.has_param_changed()) << "the marker never came";
+  EXPECT_TRUE(nothing_queued(sink));
 }
 
 } // namespace
