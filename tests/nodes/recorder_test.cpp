@@ -150,7 +150,8 @@ TEST(recorder, records_longer_than_its_ring_while_its_writer_keeps_up) {
     // Each chunk is fed once the file shows the ring has room for it (with a chunk to spare),
     // as a device would feed it at any speed the writer keeps up with. Six rings in all.
     for (uint64_t done = 0; done < frames; done += chunk) {
-      ASSERT_TRUE(eventually([&] { return done <= frames_on_disk(path, header, 2) + ring - 2 * chunk; }))
+      ASSERT_TRUE(eventually(
+        [&] { return done <= frames_on_disk(path, header, 2) + ring - 2 * chunk; }))
         << "the writer stalled at " << frames_on_disk(path, header, 2) << " of " << done;
       h->run(chunk, 128);
     }
