@@ -5,7 +5,10 @@
 
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -34,6 +37,20 @@ edges:
   - amp.out -> out.in
   - amp.out -> meter.in
 )";
+
+/// Polls `done` until it holds (true) or `timeout` passes (false). Timeouts are generous:
+/// sanitizer builds run 2-10x slower, and a wait that ends early costs nothing.
+template <class Pred>
+bool eventually(Pred done, std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                std::chrono::milliseconds poll = std::chrono::milliseconds(20)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(poll);
+  }
+  return true;
+}
 
 /// A context whose deadline keeps a broken server from hanging the test.
 inline std::unique_ptr<grpc::ClientContext> ctx(std::chrono::milliseconds timeout =
@@ -95,6 +112,27 @@ struct client {
   std::unique_ptr<v1::SystemService::Stub> system;
   std::unique_ptr<grpc::health::v1::Health::Stub> health;
 };
+
+/// Waits until the status reply shows a load for each of `nodes` (device status, with node
+/// loads, comes once a second); `out` is the last reply read.
+inline bool status_with_node_loads(client& c, const std::vector<std::string>& nodes,
+                                   v1::StatusReply& out) {
+  return eventually(
+    [&] {
+      out.Clear();
+      if (!c.system->GetStatus(ctx().get(), {}, &out).ok())
+        return false;
+      std::set<std::string> loaded;
+      for (const auto& d : out.devices())
+        for (const auto& nl : d.node_loads())
+          loaded.insert(nl.node());
+      for (const auto& n : nodes)
+        if (!loaded.count(n))
+          return false;
+      return true;
+    },
+    std::chrono::seconds(10), std::chrono::milliseconds(50));
+}
 
 class gateway_fixture : public ::testing::Test {
 protected:

@@ -4,8 +4,7 @@
 
 #include <chrono>
 #include <cmath>
-#include <set>
-#include <thread>
+#include <iostream>
 
 #include <google/protobuf/util/message_differencer.h>
 
@@ -127,19 +126,22 @@ TEST_F(gateway_fixture, set_params_with_one_bad_entry_changes_nothing) {
   EXPECT_EQ(s.error_message().rfind("node:", 0), 0u) << s.error_message();
 }
 
-/// The meter's latest peak in dBFS after `settle` of fresh meter events.
-float meter_peak(grpc::ClientReader<v1::Event>& reader, std::chrono::milliseconds settle) {
-  const auto until = std::chrono::steady_clock::now() + settle;
-  float peak = -200;
+/// Reads meter events until `in_a_row` peaks in a row are within 0.5 dB of `db` (true), or the
+/// stream ends at its deadline (false). `last` is the latest peak read, for the message.
+bool meter_settles_at(grpc::ClientReader<v1::Event>& reader, double db, float& last,
+                      int in_a_row = 3) {
+  last = -200;
+  int close = 0;
   v1::Event ev;
   while (reader.Read(&ev)) {
-    if (ev.has_meter() && ev.meter().peak_db_size() > 0) {
-      peak = ev.meter().peak_db(0);
-      if (std::chrono::steady_clock::now() >= until)
-        break;
-    }
+    if (!ev.has_meter() || ev.meter().peak_db_size() == 0)
+      continue;
+    last = ev.meter().peak_db(0);
+    close = std::abs(last - db) <= 0.5 ? close + 1 : 0;
+    if (close == in_a_row)
+      return true;
   }
-  return peak;
+  return false;
 }
 
 TEST_F(gateway_fixture, bypass_passes_the_input_through_and_is_an_event) {
@@ -148,10 +150,11 @@ TEST_F(gateway_fixture, bypass_passes_the_input_through_and_is_an_event) {
   filter.add_nodes("amp");
   filter.add_kinds(v1::EVENT_KIND_METER);
   filter.add_kinds(v1::EVENT_KIND_BYPASS);
-  auto sub_ctx = ctx(20s);
+  auto sub_ctx = ctx(30s);
   auto reader = cl_->events->Subscribe(sub_ctx.get(), filter);
   // osc at -12 dBFS through amp at -6 dB: the meter reads about -18, and -12 with amp bypassed.
-  EXPECT_NEAR(meter_peak(*reader, 300ms), -18, 0.5);
+  float peak = 0;
+  EXPECT_TRUE(meter_settles_at(*reader, -18, peak)) << "the meter reads " << peak;
 
   v1::BypassRequest req;
   req.set_node("amp");
@@ -164,7 +167,7 @@ TEST_F(gateway_fixture, bypass_passes_the_input_through_and_is_an_event) {
   ASSERT_TRUE(read_until(*reader, [](const v1::Event& e) { return e.has_bypassed(); }, &ev));
   EXPECT_EQ(ev.bypassed().node(), "amp");
   EXPECT_EQ(ev.bypassed().node_rev(), reply.applied().node_rev());
-  EXPECT_NEAR(meter_peak(*reader, 300ms), -12, 0.5);
+  EXPECT_TRUE(meter_settles_at(*reader, -12, peak)) << "bypassed, the meter reads " << peak;
 
   v1::GetNodeReply node;
   ASSERT_TRUE(cl_->get("amp", node).ok());
@@ -175,7 +178,7 @@ TEST_F(gateway_fixture, bypass_passes_the_input_through_and_is_an_event) {
 
   req.set_bypass(false);
   ASSERT_TRUE(cl_->nodes->Bypass(ctx().get(), req, &reply).ok());
-  EXPECT_NEAR(meter_peak(*reader, 300ms), -18, 0.5);
+  EXPECT_TRUE(meter_settles_at(*reader, -18, peak)) << "back in, the meter reads " << peak;
   sub_ctx->TryCancel();
 
   req.set_node("nope");
@@ -257,19 +260,13 @@ TEST_F(gateway_fixture, status_reports_version_node_loads_and_clients) {
   auto reader = cl_->events->Subscribe(sub_ctx.get(), {});
   v1::Event ev;
   ASSERT_TRUE(reader->Read(&ev));
-  // Device status (with node loads) comes once a second.
-  std::this_thread::sleep_for(1200ms);
   v1::StatusReply status;
-  ASSERT_TRUE(cl_->system->GetStatus(ctx().get(), {}, &status).ok());
+  ASSERT_TRUE(status_with_node_loads(*cl_, {"osc", "amp"}, status)) << status.DebugString();
   EXPECT_FALSE(status.version().empty());
   EXPECT_GT(status.uptime_s(), 0);
   EXPECT_FALSE(status.tls());
   EXPECT_FALSE(status.auth());
   ASSERT_EQ(status.devices_size(), 1);
-  std::set<std::string> loaded;
-  for (const auto& nl : status.devices(0).node_loads())
-    loaded.insert(nl.node());
-  EXPECT_TRUE(loaded.count("osc") && loaded.count("amp")) << status.DebugString();
   ASSERT_GE(status.clients_size(), 1);
   bool subscribed = false;
   for (const auto& c : status.clients()) {
@@ -294,6 +291,7 @@ protected:
 TEST_F(limited_gateway, intents_beyond_the_rate_are_refused_and_change_nothing) {
   const uint64_t before = rev_of(*cl_, "osc");
   int ok = 0, limited = 0;
+  const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 60; ++i) {
     v1::SetParamReply r;
     auto value = dbl(200 + i);
@@ -306,8 +304,13 @@ TEST_F(limited_gateway, intents_beyond_the_rate_are_refused_and_change_nothing) 
         << s.error_message();
     }
   }
+  const double took_s =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cout << "60 intents in " << took_s << " s: " << ok << " accepted\n";
+  // A bucket of 20 that refills at 20 per second: the burst, plus what refilled while the
+  // loop ran (a slow machine takes longer and may see more accepted, never more than that).
   EXPECT_GE(ok, 20);
-  EXPECT_LT(ok, 40);
+  EXPECT_LE(ok, 20 + static_cast<int>(20 * took_s));
   EXPECT_EQ(ok + limited, 60);
   EXPECT_EQ(rev_of(*cl_, "osc"), before + static_cast<uint64_t>(ok));
   // Reads are never rate limited, and another client has its own budget.
@@ -321,8 +324,18 @@ TEST_F(limited_gateway, intents_beyond_the_rate_are_refused_and_change_nothing) 
   for (const auto& c : status.clients())
     refused += c.limited();
   EXPECT_EQ(refused, static_cast<uint64_t>(limited));
-  std::this_thread::sleep_for(1100ms);
-  EXPECT_TRUE(cl_->set("osc", "frequency", &value, r).ok());
+  // The budget refills: retried every 50 ms, an intent is accepted again; every refusal
+  // meanwhile is the rate limit.
+  grpc::Status again;
+  EXPECT_TRUE(eventually(
+    [&] {
+      again = cl_->set("osc", "frequency", &value, r);
+      EXPECT_TRUE(again.ok() || again.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED)
+        << again.error_message();
+      return again.ok();
+    },
+    10s, 50ms))
+    << again.error_message();
 }
 
 TEST_F(limited_gateway, subscriptions_per_client_and_message_size_are_bounded) {

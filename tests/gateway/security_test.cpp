@@ -20,6 +20,7 @@
 
 #include "tests/ports.hpp"
 #include "tests/gateway/fixture.hpp"
+#include "tests/skip.hpp"
 
 namespace sg::test {
 namespace {
@@ -237,7 +238,7 @@ std::shared_ptr<grpc::Channel> tls_channel(const std::string& address, const std
 
 TEST_F(gateway_fixture, tls_round_trip_and_mutual_tls) {
   if (std::system("command -v openssl >/dev/null 2>&1") != 0)
-    GTEST_SKIP() << "the openssl command is not installed (package openssl)";
+    SG_SKIP_MISSING("the openssl command is not installed (package openssl)");
   const auto dir = make_certs();
   ASSERT_FALSE(dir.empty()) << "make_certs.sh failed";
 
@@ -368,17 +369,20 @@ int wait_exit(process& p, std::chrono::milliseconds timeout) {
   return -1;
 }
 
-/// The address a started studiograph prints ("gRPC on HOST:PORT"), within 5 s; empty if none.
+/// The address a started studiograph prints ("gRPC on HOST:PORT"), within 20 s; empty if none.
 std::string gateway_address(const process& p) {
   const std::regex bound("gRPC on (127\\.0\\.0\\.1:[0-9]+)");
-  for (int i = 0; i < 250; ++i) {
-    std::smatch m;
-    const auto out = slurp(p.out);
-    if (std::regex_search(out, m, bound))
-      return m[1];
-    std::this_thread::sleep_for(20ms);
-  }
-  return {};
+  std::string address;
+  eventually(
+    [&] {
+      std::smatch m;
+      const auto out = slurp(p.out);
+      if (std::regex_search(out, m, bound))
+        address = m[1];
+      return !address.empty();
+    },
+    20s);
+  return address;
 }
 
 TEST(studiograph_binary, refuses_a_non_loopback_address_without_tokens) {
@@ -417,7 +421,7 @@ TEST(studiograph_binary, health_is_serving_after_start_and_not_serving_on_shutdo
 
 TEST(studiograph_binary, osc_flag_serves_osc_where_told) {
   if (std::system("command -v oscsend >/dev/null 2>&1") != 0)
-    GTEST_SKIP() << "oscsend not installed (Debian: liblo-tools)";
+    SG_SKIP_MISSING("oscsend not installed (Debian: liblo-tools)");
   auto graph = write_file("graph.yaml", gw_test_graph);
   auto bad = spawn_studiograph({"run", graph, "--listen", "127.0.0.1:0", "--state", "none",
                                 "--osc", "127.0.0.1"});
@@ -435,18 +439,21 @@ TEST(studiograph_binary, osc_flag_serves_osc_where_told) {
   v1::GetNodeReply node;
   ASSERT_TRUE(c.get("osc_server", node).ok()) << "the OSC node the flag added (\"osc\" is taken)";
   EXPECT_EQ(node.node().type(), "control.osc");
-  bool applied = false;
-  for (int i = 0; i < 100 && !applied; ++i) {
-    const std::string cmd = "oscsend 127.0.0.1 " + std::to_string(port) +
-                            " /sg/amp/level/commit f -31.5";
-    ASSERT_EQ(std::system(cmd.c_str()), 0);
-    v1::GetNodeReply amp;
-    ASSERT_TRUE(c.get("amp", amp).ok());
-    for (const auto& prm : amp.node().params())
-      applied |= prm.name() == "level" && prm.value().double_value() == -31.5;
-    if (!applied)
-      std::this_thread::sleep_for(50ms);
-  }
+  // Sent again until it shows: the OSC server may not be listening yet.
+  const std::string cmd =
+    "oscsend 127.0.0.1 " + std::to_string(port) + " /sg/amp/level/commit f -31.5";
+  bool sent = true, applied = false;
+  eventually(
+    [&] {
+      v1::GetNodeReply amp;
+      if (!(sent = std::system(cmd.c_str()) == 0) || !c.get("amp", amp).ok())
+        return true;
+      for (const auto& prm : amp.node().params())
+        applied |= prm.name() == "level" && prm.value().double_value() == -31.5;
+      return applied;
+    },
+    20s, 50ms);
+  ASSERT_TRUE(sent) << cmd;
   EXPECT_TRUE(applied) << "an OSC commit on the port --osc named";
   kill(p.pid, SIGTERM);
   EXPECT_EQ(wait_exit(p, 10s), 0) << slurp(p.err);

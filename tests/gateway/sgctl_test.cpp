@@ -8,12 +8,13 @@
 #include <fstream>
 #include <future>
 #include <sstream>
-#include <thread>
 #include <vector>
 
 #include <google/protobuf/util/json_util.h>
 
 #include "tests/gateway/fixture.hpp"
+#include "tests/skip.hpp"
+#include "tests/video/process.hpp"
 
 #ifndef SGCTL_PATH
 #error "SGCTL_PATH must name the sgctl binary"
@@ -52,6 +53,13 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
+/// `sgctl set` of an overlay that settles only when told to: by default one settles after
+/// 500 ms without a new value, which a slow run can take between two steps.
+std::vector<std::string> set_overlay(const std::string& param, const std::string& value,
+                                     const std::string& source) {
+  return {"set", param, value, "--overlay", source, "--settle-ms", "60000"};
+}
+
 class sgctl_fixture : public gateway_fixture {
 protected:
   /// A fresh path prefix for one run's output files.
@@ -88,13 +96,7 @@ protected:
 
   /// Waits until a background run has printed something.
   static bool wait_for_output(const std::string& base) {
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (!slurp(base + ".out").empty())
-        return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
+    return eventually([&] { return !slurp(base + ".out").empty(); });
   }
 };
 
@@ -260,7 +262,10 @@ TEST_F(sgctl_fixture, watch_reconnects_and_reseeds_after_the_server_returns) {
   });
   ASSERT_TRUE(wait_for_output(base));
   gw_->stop();
-  std::this_thread::sleep_for(300ms);  // sgctl sees UNAVAILABLE and retries into a void
+  // The server comes back only once sgctl has seen it gone and retries into a void.
+  ASSERT_TRUE(eventually(
+    [&] { return slurp(base + ".err").find("reconnecting") != std::string::npos; }))
+    << slurp(base + ".err");
   gateway again(*rt_, {.listen = address_});
   auto error = again.start();
   ASSERT_FALSE(error) << *error;
@@ -359,8 +364,8 @@ TEST_F(sgctl_fixture, get_shows_every_layer) {
     << r.out;
 
   ASSERT_EQ(ctl({"set", "osc.frequency", "220"}).code, 0);
-  ASSERT_EQ(ctl({"set", "osc.frequency", "300", "--overlay", "lfo"}).code, 0);
-  ASSERT_EQ(ctl({"set", "osc.frequency", "310", "--overlay", "midi"}).code, 0);
+  ASSERT_EQ(ctl(set_overlay("osc.frequency", "300", "lfo")).code, 0);
+  ASSERT_EQ(ctl(set_overlay("osc.frequency", "310", "midi")).code, 0);
   r = ctl({"get", "osc"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(lines_of(r.out)[0].find(" node_rev=3 "), std::string::npos) << r.out;
@@ -393,7 +398,7 @@ TEST_F(sgctl_fixture, set_overlay_then_settle_it) {
   v1::Event ev;
   ASSERT_TRUE(reader->Read(&ev) && ev.has_snapshot());
 
-  auto r = ctl({"set", "osc.frequency", "300", "--overlay", "lfo"});
+  auto r = ctl(set_overlay("osc.frequency", "300", "lfo"));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("osc.frequency = 300 node_rev=1 layer=overlay:lfo"), std::string::npos)
     << r.out;
@@ -424,10 +429,10 @@ TEST_F(sgctl_fixture, set_overlay_then_settle_it) {
 }
 
 TEST_F(sgctl_fixture, settle_a_node_settles_only_that_source) {
-  ASSERT_EQ(ctl({"set", "osc.frequency", "300", "--overlay", "lfo"}).code, 0);
-  ASSERT_EQ(ctl({"set", "osc.level", "-20", "--overlay", "lfo"}).code, 0);
-  ASSERT_EQ(ctl({"set", "amp.level", "-3", "--overlay", "lfo"}).code, 0);
-  ASSERT_EQ(ctl({"set", "osc.level", "-24", "--overlay", "midi"}).code, 0);
+  ASSERT_EQ(ctl(set_overlay("osc.frequency", "300", "lfo")).code, 0);
+  ASSERT_EQ(ctl(set_overlay("osc.level", "-20", "lfo")).code, 0);
+  ASSERT_EQ(ctl(set_overlay("amp.level", "-3", "lfo")).code, 0);
+  ASSERT_EQ(ctl(set_overlay("osc.level", "-24", "midi")).code, 0);
   auto r = ctl({"settle", "osc", "lfo"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("osc: settled lfo node_rev=", 0), 0u) << r.out;
@@ -445,12 +450,12 @@ TEST_F(sgctl_fixture, overlay_settles_by_itself_after_settle_ms) {
   ASSERT_EQ(ctl({"set", "osc.frequency", "300", "--overlay", "lfo", "--settle-ms", "50"}).code,
             0);
   std::vector<std::string> row;
-  for (auto deadline = std::chrono::steady_clock::now() + 3s;
-       std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(50ms)) {
-    row = get_row(ctl({"get", "osc"}).out, "frequency");
-    if (row.size() > 4 && row[4] == "-")
-      break;
-  }
+  eventually(
+    [&] {
+      row = get_row(ctl({"get", "osc"}).out, "frequency");
+      return row.size() > 4 && row[4] == "-";
+    },
+    10s, 50ms);
   EXPECT_EQ(row, (std::vector<std::string>{"frequency", "300", "440", "300", "-", "Hz",
                                            "1..20000"}));
 }
@@ -562,7 +567,7 @@ TEST_F(sgctl_store_fixture, preset_save_list_load_delete) {
 
   // Loading replaces the committed values it sets and clears their overlays.
   ASSERT_EQ(ctl({"set", "osc.frequency", "500"}).code, 0);
-  ASSERT_EQ(ctl({"set", "osc.frequency", "600", "--overlay", "lfo"}).code, 0);
+  ASSERT_EQ(ctl(set_overlay("osc.frequency", "600", "lfo")).code, 0);
   r = ctl({"preset", "load", "p1"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("loaded preset p1: ", 0), 0u) << r.out;
@@ -664,7 +669,9 @@ TEST_F(sgctl_fixture, export_writes_a_graph_file_that_validates) {
 }
 
 TEST_F(sgctl_fixture, status_shows_node_loads_and_clients) {
-  std::this_thread::sleep_for(1200ms);  // one device status period
+  v1::StatusReply status;
+  ASSERT_TRUE(status_with_node_loads(*cl_, {"osc", "amp", "meter", "out"}, status))
+    << status.DebugString();
   auto r = ctl({"status"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("plaintext no-auth"), std::string::npos) << r.out;
@@ -674,29 +681,48 @@ TEST_F(sgctl_fixture, status_shows_node_loads_and_clients) {
 }
 
 TEST_F(sgctl_fixture, top_shows_devices_nodes_and_meters_and_reconnects) {
-  auto base = next_base();
-  auto top = std::async(std::launch::async, [&] {
-    return ctl({"top", "--interval", "0.3", "--frames", "12"}, base);
-  });
-  ASSERT_TRUE(wait_for_output(base));
-  std::this_thread::sleep_for(400ms);
+  // Enough frames for the slowest machine; the test stops top once it has seen everything.
+  const auto log = next_base() + ".top";
+  process top({SGCTL_PATH, "--addr", address_, "top", "--interval", "0.1", "--frames", "3000"},
+              log);
+  ASSERT_TRUE(top.running());
+  // True once top's output satisfies `seen`; false when top ends first or 20 s pass.
+  auto shows = [&](auto seen) {
+    eventually([&] { return seen(top.output()) || top.exited(); }, 20s, 50ms);
+    return seen(top.output());
+  };
+  auto contains = [](const std::string& what) {
+    return [what](const std::string& out) { return out.find(what) != std::string::npos; };
+  };
+  ASSERT_TRUE(shows(contains("connected  events"))) << top.output();
   gw_->stop();
-  std::this_thread::sleep_for(400ms);
+  ASSERT_TRUE(shows(contains("reconnecting in"))) << top.output();
   gateway again(*rt_, {.listen = address_});
   ASSERT_FALSE(again.start());
   again.set_serving(true);
-  ASSERT_EQ(top.wait_for(20s), std::future_status::ready);
-  auto r = top.get();
-  ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("DEVICE  STATE    BACKEND"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("NODE   TYPE"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("main    running  null"), std::string::npos) << r.out;
-  const auto lost = r.out.find("reconnecting in");
-  EXPECT_NE(lost, std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("connected  events", lost), std::string::npos)
-    << "connected again after the loss: " << r.out;
-  // The meter's levels are shown once meter events have come.
-  EXPECT_NE(r.out.find("-18.0"), std::string::npos) << r.out;
+  // Connected again after the loss, and the meter's levels shown once meter events have come.
+  ASSERT_TRUE(shows([](const std::string& out) {
+    const auto lost = out.find("reconnecting in");
+    return out.find("connected  events", lost) != std::string::npos &&
+           out.find("-18.0") != std::string::npos;
+  })) << top.output();
+  const auto out = top.output();
+  EXPECT_FALSE(top.exited()) << "top ended by itself: " << out;
+  top.stop();
+  EXPECT_NE(out.find("DEVICE  STATE    BACKEND"), std::string::npos) << out;
+  EXPECT_NE(out.find("NODE   TYPE"), std::string::npos) << out;
+  EXPECT_NE(out.find("main    running  null"), std::string::npos) << out;
+  const auto lost = out.find("reconnecting in");
+  EXPECT_NE(lost, std::string::npos) << out;
+  EXPECT_NE(out.find("connected  events", lost), std::string::npos)
+    << "connected again after the loss: " << out;
+  EXPECT_NE(out.find("-18.0"), std::string::npos) << out;
+  std::remove(log.c_str());
+
+  // Given a number of frames, top prints that many and exits 0.
+  auto r = ctl({"top", "--interval", "0.05", "--frames", "2"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(count(r.out, "studiograph top"), 2u) << r.out;
   EXPECT_EQ(ctl({"--json", "top"}).code, 1);
 }
 
@@ -739,7 +765,7 @@ TEST_F(sgctl_token_fixture, tokens_missing_invalid_and_read_only) {
 
 TEST_F(sgctl_fixture, tls_options_reach_a_tls_gateway) {
   if (std::system("command -v openssl >/dev/null 2>&1") != 0)
-    GTEST_SKIP() << "the openssl command is not installed (package openssl)";
+    SG_SKIP_MISSING("the openssl command is not installed (package openssl)");
   const auto dir = next_base() + "-certs";
   ASSERT_EQ(std::system(("sh " + std::string(SG_SOURCE_DIR) + "/tests/gateway/make_certs.sh " +
                          dir + " >/dev/null 2>&1")

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "actors/store/state_store.hpp"
@@ -65,7 +66,7 @@ protected:
 
   grpc::Status set(const std::string& node, const std::string& name, double value,
                    bool persist = false, const std::string& overlay = {},
-                   uint32_t settle_ms = 0) {
+                   uint32_t settle_ms = 0, v1::SetParamReply* out = nullptr) {
     v1::SetParamRequest req;
     req.set_node(node);
     req.set_param(name);
@@ -74,7 +75,7 @@ protected:
     req.set_overlay_source(overlay);
     req.set_settle_ms(settle_ms);
     v1::SetParamReply reply;
-    return cl_->nodes->SetParam(ctx().get(), req, &reply);
+    return cl_->nodes->SetParam(ctx().get(), req, out ? out : &reply);
   }
 
   grpc::Status apply(const std::string& yaml, v1::ApplyGraphReply& reply) {
@@ -166,15 +167,33 @@ TEST_F(state_fixture, explicit_settle_makes_a_session_only_commit) {
 }
 
 TEST_F(state_fixture, an_idle_overlay_settles_by_itself) {
-  ASSERT_TRUE(set("amp", "level", -9, false, "osc:/sg/amp/level", 80).ok());
-  EXPECT_EQ(param("amp", "level").overlays_size(), 1);
-  v1::ParamState p;
-  for (int i = 0; i < 100; ++i) {
-    std::this_thread::sleep_for(20ms);
-    p = param("amp", "level");
-    if (p.overlays_size() == 0)
-      break;
-  }
+  v1::SubscribeRequest changes;
+  changes.add_nodes("amp");
+  changes.add_kinds(v1::EVENT_KIND_PARAM_CHANGED);
+  auto sub_ctx = ctx(10s);
+  auto reader = cl_->events->Subscribe(sub_ctx.get(), changes);
+  v1::Event ev;
+  ASSERT_TRUE(reader->Read(&ev) && ev.has_snapshot());
+  // The reply and the events say what happened when: the overlay came, and 80 ms without a
+  // new value later it went and its value was committed.
+  v1::SetParamReply reply;
+  ASSERT_TRUE(set("amp", "level", -9, false, "osc:/sg/amp/level", 80, &reply).ok());
+  EXPECT_EQ(reply.applied().layer(), v1::LAYER_OVERLAY);
+  EXPECT_EQ(reply.applied().source(), "osc:/sg/amp/level");
+  std::vector<v1::ParamChanged> seen;
+  while (seen.size() < 3 && reader->Read(&ev))
+    seen.push_back(ev.param_changed());
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].layer(), v1::LAYER_OVERLAY);
+  EXPECT_FALSE(seen[0].cleared());
+  EXPECT_EQ(seen[1].layer(), v1::LAYER_OVERLAY);
+  EXPECT_TRUE(seen[1].cleared());
+  EXPECT_EQ(seen[1].reason(), v1::CHANGE_REASON_SETTLE);
+  EXPECT_EQ(seen[2].layer(), v1::LAYER_COMMITTED);
+  EXPECT_EQ(seen[2].value().double_value(), -9);
+  EXPECT_EQ(seen[2].reason(), v1::CHANGE_REASON_SETTLE);
+  sub_ctx->TryCancel();
+  const auto p = param("amp", "level");
   EXPECT_EQ(p.overlays_size(), 0);
   EXPECT_EQ(p.committed().double_value(), -9);
   EXPECT_FALSE(p.persisted());
@@ -386,7 +405,17 @@ TEST_F(state_fixture, preset_load_replaces_committed_values_and_clears_their_ove
 
 /// A graph apply whose new device writes into a FIFO: opening it blocks until the test opens
 /// the reading end, which holds the apply (and its loading guard) open for as long as needed.
+/// Bound 4: three intents posted in a known order and one of two gRPC calls are held, the other
+/// call and a sixth intent are refused, and after the load the held ones apply in order.
 TEST_F(state_fixture, intents_during_a_load_are_queued_then_applied_or_refused_past_the_bound) {
+  v1::SubscribeRequest changes;
+  changes.add_nodes("amp");
+  changes.add_kinds(v1::EVENT_KIND_PARAM_CHANGED);
+  auto sub_ctx = ctx(30s);
+  auto reader = cl_->events->Subscribe(sub_ctx.get(), changes);
+  v1::Event ev;
+  ASSERT_TRUE(reader->Read(&ev) && ev.has_snapshot());
+
   const std::string fifo = dir_ + "/hold.wav";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   const std::string held = graph_variant("block: 128, channels: 2 }",
@@ -395,35 +424,93 @@ TEST_F(state_fixture, intents_during_a_load_are_queued_then_applied_or_refused_p
     v1::ApplyGraphReply reply;
     apply(held, reply);
   });
-  // Wait until the device is blocked in open(): the guard is up from then on.
-  std::this_thread::sleep_for(300ms);
-  std::vector<std::thread> writers;
-  std::vector<grpc::Status> results(6);
-  for (int i = 0; i < 6; ++i) {
-    writers.emplace_back([&, i] { results[i] = set("amp", "level", -10 - i); });
-    std::this_thread::sleep_for(30ms);  // a known arrival order
+  // The guard is up once amp refuses a batch as loading. The batch names no real parameter,
+  // so a probe that comes too early changes nothing either.
+  v1::SetParamsRequest probe;
+  probe.set_node("amp");
+  probe.add_params()->set_param("nope");
+  *probe.mutable_params(0)->mutable_value() = dbl(0);
+  grpc::Status guard;
+  const bool up = eventually([&] {
+    v1::SetParamsReply reply;
+    guard = cl_->nodes->SetParams(ctx().get(), probe, &reply);
+    return guard.error_code() == grpc::StatusCode::UNAVAILABLE;
+  });
+  EXPECT_NE(guard.error_message().find("loading"), std::string::npos) << guard.error_message();
+
+  auto level = [](double value) {
+    v1::SetParamRequest req;
+    req.set_node("amp");
+    req.set_param("level");
+    *req.mutable_value() = dbl(value);
+    return req;
+  };
+  using outcome = std::pair<grpc::Status, v1::SetParamReply>;
+  auto call = [&](double value) {
+    return std::async(std::launch::async, [this, req = level(value)] {
+      outcome o;
+      o.first = cl_->nodes->SetParam(ctx().get(), req, &o.second);
+      return o;
+    });
+  };
+  std::vector<std::future<outcome>> calls;
+  if (up) {
+    // Posts from this thread reach amp in the order made and ahead of any later request: the
+    // arrival order that calls from several threads cannot give.
+    for (int i = 0; i < 3; ++i)
+      rt_->post(level(-10 - i));
+    // Whichever of these two comes first is held (fourth); the other is refused at once.
+    calls.push_back(call(-13));
+    calls.push_back(call(-14));
   }
-  std::this_thread::sleep_for(200ms);
+  auto ready = [](std::future<outcome>& f) {
+    return f.wait_for(0s) == std::future_status::ready;
+  };
+  const bool one_back =
+    up && eventually([&] { return ready(calls[0]) || ready(calls[1]); });
+  const size_t refused_call = one_back && ready(calls[0]) ? 0 : 1;
+  const size_t held_call = 1 - refused_call;
   int refused = 0;
-  for (int i = 4; i < 6; ++i) {
-    // Past the bound (4): refused at once, while the others still wait.
-    writers[i].join();
-    refused += results[i].error_code() == grpc::StatusCode::UNAVAILABLE;
-    EXPECT_NE(results[i].error_message().find("loading"), std::string::npos)
-      << results[i].error_message();
+  outcome sixth;
+  if (one_back) {
+    EXPECT_FALSE(ready(calls[held_call])) << "both calls came back during the load";
+    // The refused call proves four intents were held when it arrived.
+    std::vector<outcome> past_the_bound{calls[refused_call].get()};
+    sixth.first = cl_->nodes->SetParam(ctx().get(), level(-15), &sixth.second);
+    past_the_bound.push_back(sixth);
+    for (const auto& [status, reply] : past_the_bound) {
+      refused += status.error_code() == grpc::StatusCode::UNAVAILABLE;
+      EXPECT_NE(status.error_message().find("loading"), std::string::npos)
+        << status.error_message();
+    }
+    EXPECT_FALSE(param("amp", "level").has_committed()) << "nothing applied during the load";
   }
-  EXPECT_EQ(refused, 2);
-  EXPECT_FALSE(param("amp", "level").has_committed()) << "nothing applied during the load";
   // Release the device: the apply finishes, the held intents apply in arrival order.
   int fd = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
   ASSERT_GE(fd, 0);
   applier.join();
-  for (int i = 0; i < 4; ++i) {
-    writers[i].join();
-    EXPECT_TRUE(results[i].ok()) << i << ": " << results[i].error_message();
-  }
+  ASSERT_TRUE(up) << "the loading guard never came up: " << guard.error_message();
+  ASSERT_TRUE(one_back) << "neither call past the third held intent came back";
+  EXPECT_EQ(refused, 2);
+  const auto [status, reply] = calls[held_call].get();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  const double held_value = held_call == 0 ? -13 : -14;
+  std::vector<v1::ParamChanged> applied;
+  while (applied.size() < 4 && reader->Read(&ev))
+    if (ev.has_param_changed() && ev.param_changed().param() == "level" &&
+        ev.param_changed().value().double_value() <= -10)
+      applied.push_back(ev.param_changed());
+  ASSERT_EQ(applied.size(), 4u) << "the held intents were not all applied";
+  const double order[] = {-10, -11, -12, held_value};
+  for (size_t i = 0; i < 4; ++i)
+    EXPECT_EQ(applied[i].value().double_value(), order[i]) << i;
+  for (size_t i = 1; i < 4; ++i)
+    EXPECT_EQ(applied[i].node_rev(), applied[i - 1].node_rev() + 1) << i;
+  EXPECT_EQ(reply.applied().node_rev(), applied[3].node_rev());
   close(fd);
-  EXPECT_EQ(param("amp", "level").committed().double_value(), -13) << "the last held intent";
+  EXPECT_EQ(param("amp", "level").committed().double_value(), held_value)
+    << "the last held intent";
+  sub_ctx->TryCancel();
 }
 
 } // namespace

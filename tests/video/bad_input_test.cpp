@@ -50,10 +50,15 @@ TEST_P(video_bad_input, fails_the_apply_naming_the_node_and_the_graph_keeps_runn
   const auto& c = GetParam();
   video_session s;
   ASSERT_EQ(s.apply(running_graph).status().code(), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const auto before = s.device("screen");
+  v1::DeviceStatus before;
+  ASSERT_TRUE(s.device_until(
+    "screen",
+    [](const v1::DeviceStatus& d) {
+      return d.state() == v1::DeviceStatus::STATE_RUNNING && d.blocks() > 0;
+    },
+    before))
+    << "the running graph never produced frames: " << before.ShortDebugString();
   const auto audio_before = s.device("main");
-  ASSERT_EQ(before.state(), v1::DeviceStatus::STATE_RUNNING) << before.message();
 
   auto reply = s.apply(with_bad_node(c.node, c.edges));
   EXPECT_EQ(reply.status().code(), 3) << reply.status().message();  // INVALID_ARGUMENT
@@ -62,12 +67,17 @@ TEST_P(video_bad_input, fails_the_apply_naming_the_node_and_the_graph_keeps_runn
   EXPECT_NE(reply.status().message().find(c.expect2), std::string::npos)
     << reply.status().message();
 
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const auto after = s.device("screen");
-  const auto audio_after = s.device("main");
+  // Both devices go on producing: fresh frames and blocks come (however long a slow machine
+  // takes to make them), and the video device is still running.
+  v1::DeviceStatus after, audio_after;
+  EXPECT_TRUE(s.device_until(
+    "screen", [&](const v1::DeviceStatus& d) { return d.blocks() > before.blocks() + 3; }, after))
+    << "the video device stopped: " << after.ShortDebugString();
   EXPECT_EQ(after.state(), v1::DeviceStatus::STATE_RUNNING);
-  EXPECT_GT(after.blocks(), before.blocks() + 3) << "the video device stopped";
-  EXPECT_GT(audio_after.blocks(), audio_before.blocks()) << "the audio device stopped";
+  EXPECT_TRUE(s.device_until(
+    "main", [&](const v1::DeviceStatus& d) { return d.blocks() > audio_before.blocks(); },
+    audio_after))
+    << "the audio device stopped: " << audio_after.ShortDebugString();
   EXPECT_EQ(s.rt().get_graph().graph().nodes_size(), 4) << "the running graph changed";
 }
 
@@ -114,7 +124,7 @@ edges: [ bars.out -> fx.in, fx.out -> out.in ]
     [](const v1::Event& e) {
       return e.has_video_bus() && e.video_bus().kind() == v1::VideoBusMessage::KIND_REFUSED;
     },
-    std::chrono::seconds(3));
+    std::chrono::seconds(10));
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->video_bus().node(), "fx");
   EXPECT_NE(refused->video_bus().message().find("out of range"), std::string::npos)
@@ -131,7 +141,7 @@ edges: [ bars.out -> fx.in, fx.out -> out.in ]
       auto p = pixel(f, 10, 10);
       return std::abs(p.r - p.g) < 16 && std::abs(p.g - p.b) < 16;
     },
-    30);
+    frames_to_show);
   EXPECT_TRUE(grey) << "saturation 0 never showed";
 }
 

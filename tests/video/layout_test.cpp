@@ -75,7 +75,7 @@ edges: [ a.out -> mix.in1, b.out -> mix.in2, mix.out -> out.in ]
       return e.has_video_layout() && e.video_layout().layers_size() == 2 &&
              e.video_layout().layers(0).source_width() == 640;
     },
-    std::chrono::seconds(5));
+    std::chrono::seconds(10));
   ASSERT_TRUE(sized) << "no layout with the negotiated source size";
   EXPECT_EQ(sized->video_layout().layers(0).rect().x(), 80);  // 480x360 centred in 640
   EXPECT_EQ(sized->video_layout().layers(0).rect().width(), 480);
@@ -85,7 +85,7 @@ edges: [ a.out -> mix.in1, b.out -> mix.in2, mix.out -> out.in ]
     [](const v1::Event& e) {
       return e.has_video_layout() && e.video_layout().origin().client_rev() == 8;
     },
-    std::chrono::seconds(5));
+    std::chrono::seconds(10));
   ASSERT_TRUE(stamped);
   const auto& l = stamped->video_layout();
   EXPECT_EQ(l.node(), "mix");

@@ -8,6 +8,7 @@
 
 #include "tests/video/process.hpp"
 #include "tests/video/video_fixture.hpp"
+#include "tests/skip.hpp"
 
 namespace sg::test {
 namespace {
@@ -24,6 +25,8 @@ int test_port(int offset) {
   return 20000 + (::getpid() % 20000) + offset;
 }
 
+/// 90 frames (3 s at 30 fps), then end of stream. The sources are not live, so none is
+/// dropped however loaded the machine; the RTP sink still sends them at the frame rate.
 std::string rtp_graph(int port, const std::string& codec) {
   return R"(
 version: 1
@@ -31,8 +34,8 @@ devices:
   net: { kind: video, sink: rtp, host: 127.0.0.1, port: )" +
          std::to_string(port) + ", codec: " + codec + R"(, width: 320, height: 240, fps: 30 }
 nodes:
-  - { id: bars, type: video.testsrc }
-  - { id: ball, type: video.testsrc, params: { pattern: ball } }
+  - { id: bars, type: video.testsrc, params: { live: false, frames: 90 } }
+  - { id: ball, type: video.testsrc, params: { live: false, frames: 90, pattern: ball } }
   - { id: mix, type: video.compositor, params: { x2: 200, y2: 140, width2: 100, height2: 80 } }
   - { id: out, type: video.output, device: net }
 edges: [ bars.out -> mix.in1, ball.out -> mix.in2, mix.out -> out.in ]
@@ -56,24 +59,34 @@ TEST_P(video_rtp, a_gst_launch_receiver_decodes_the_stream) {
                       c.codec == "vp8" ? "rtpvp8pay" : "rtpjpegpay");
   const auto launch = find_tool("gst-launch-1.0");
   if (launch.empty())
-    GTEST_SKIP() << "gst-launch-1.0 is not installed (package gstreamer1.0-tools)";
+    SG_SKIP_MISSING("gst-launch-1.0 is not installed (package gstreamer1.0-tools)");
   const int port = test_port(c.codec == "vp8" ? 0 : 1);
   process receiver({launch, "-v", "udpsrc", "port=" + std::to_string(port), "caps=" + c.caps,
                     "!", c.depay, "!", c.decoder, "!", "fakesink", "silent=false"},
                    temp_path("rx-" + c.codec + ".log"));
   ASSERT_TRUE(receiver.running());
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // receiver bound its port
+  ASSERT_TRUE(wait_for_port(receiver, port)) << receiver.output();
   video_session s;
   auto reply = s.apply(rtp_graph(port, c.codec));
   ASSERT_EQ(reply.status().code(), 0) << reply.status().message();
-  std::this_thread::sleep_for(std::chrono::seconds(3));
+  auto eos = s.next(
+    [](const v1::Event& e) {
+      return e.has_video_bus() && e.video_bus().kind() == v1::VideoBusMessage::KIND_EOS;
+    },
+    std::chrono::seconds(30));
+  ASSERT_TRUE(eos) << "no end of stream";
+  // Everything is sent: wait until the receiver has decoded it all (a lost datagram leaves it
+  // short, and the wait then ends at its deadline).
   const auto sent = s.device("net").blocks();
+  auto decoded = [&] { return count(receiver.output(), "last-message = chain"); };
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (decoded() < sent && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   receiver.stop();
   const auto text = receiver.output();
   const size_t frames = count(text, "last-message = chain");
-  // 3 s at 30 fps: about 90 sent (fewer on a loaded machine: the sources are live and drop
-  // what they cannot deliver in time); the receiver decodes (nearly) all of them.
-  EXPECT_GE(sent, 45u);
+  // All 90 sent; the receiver decodes (nearly) all of them.
+  EXPECT_EQ(sent, 90u);
   EXPECT_GE(frames * 10, sent * 7) << "sent " << sent << ", decoded " << frames
                                    << "; receiver said:\n"
                                    << text.substr(0, 2000);
@@ -97,7 +110,7 @@ TEST_P(video_file, gst_discoverer_reads_the_duration_and_size) {
                       codec == "vp8" ? "vp8enc" : "jpegenc");
   const auto discoverer = find_tool("gst-discoverer-1.0");
   if (discoverer.empty())
-    GTEST_SKIP() << "gst-discoverer-1.0 is not installed (package gstreamer1.0-plugins-base-apps)";
+    SG_SKIP_MISSING("gst-discoverer-1.0 is not installed (package gstreamer1.0-plugins-base-apps)");
   const auto path = temp_path("out-" + codec + ".mkv");
   fs::remove(path);
   {
@@ -144,7 +157,7 @@ TEST(video_file_stop, stopping_a_live_recording_leaves_a_complete_file) {
   SG_REQUIRE_ELEMENTS("videotestsrc", "matroskamux", "vp8enc");
   const auto discoverer = find_tool("gst-discoverer-1.0");
   if (discoverer.empty())
-    GTEST_SKIP() << "gst-discoverer-1.0 is not installed (package gstreamer1.0-plugins-base-apps)";
+    SG_SKIP_MISSING("gst-discoverer-1.0 is not installed (package gstreamer1.0-plugins-base-apps)");
   const auto path = temp_path("live.mkv");
   fs::remove(path);
   {
@@ -159,7 +172,13 @@ nodes:
 edges: [ bars.out -> out.in ]
 )");
     ASSERT_EQ(reply.status().code(), 0) << reply.status().message();
-    std::this_thread::sleep_for(std::chrono::seconds(2));
+    // 60 frames out of the device (stamped at its 30 fps) are 2 s of recording, however long
+    // a slow machine takes to make them.
+    v1::DeviceStatus rec;
+    ASSERT_TRUE(s.device_until(
+      "rec", [](const v1::DeviceStatus& d) { return d.blocks() >= 60; }, rec,
+      std::chrono::seconds(30)))
+      << rec.ShortDebugString();
   }  // the runtime stops: the device pushes an end of stream before closing the file
   const auto info = run_tool({discoverer, path}, temp_path("disc-live.log"));
   std::smatch m;

@@ -47,8 +47,21 @@ protected:
                         "videoscale", "videorate");
   }
 
-  /// A settled frame (the first ones may predate negotiation of every input).
+  /// A settled frame. The first ones may predate negotiation of every input, and a layer's
+  /// fit needs its source's size: wait for the layout that has every size (the compositor has
+  /// placed every layer then), and let the frames still in the pipeline go by.
   v1::VideoFrame settled(video_session& s) {
+    auto sized = s.next(
+      [](const v1::Event& e) {
+        if (!e.has_video_layout() || e.video_layout().layers_size() == 0)
+          return false;
+        for (const auto& l : e.video_layout().layers())
+          if (l.source_width() == 0)
+            return false;
+        return true;
+      },
+      std::chrono::seconds(10));
+    EXPECT_TRUE(sized) << "no layout with every input's size";
     std::optional<v1::VideoFrame> f;
     for (int i = 0; i < 5; ++i)
       f = s.next_frame();
@@ -102,12 +115,12 @@ TEST_F(video_pixels, zorder_decides_which_layer_is_on_top) {
   EXPECT_TRUE(near(pixel(f, 150, 120), blue_px)) << describe(pixel(f, 150, 120));
   ASSERT_EQ(s.set("mix", "zorder3", 30).status().code(), 0);
   auto g = s.frame_where([](const v1::VideoFrame& fr) { return near(pixel(fr, 100, 80), blue_px); },
-                         30);
+                         frames_to_show);
   ASSERT_TRUE(g) << "blue never came on top";
   // and the background layer can be raised over everything
   ASSERT_EQ(s.set("mix", "zorder1", 100).status().code(), 0);
   auto h = s.frame_where([](const v1::VideoFrame& fr) { return near(pixel(fr, 100, 80), red_px); },
-                         30);
+                         frames_to_show);
   ASSERT_TRUE(h) << "the background layer never came on top";
 }
 
@@ -123,7 +136,7 @@ TEST_F(video_pixels, invisible_layers_are_not_drawn_and_background_shows_where_n
   req.mutable_value()->set_string_value("black");
   ASSERT_EQ(s.rt().set_param(req).status().code(), 0);
   auto g = s.frame_where([](const v1::VideoFrame& fr) { return near(pixel(fr, 10, 10), black_px); },
-                         30);
+                         frames_to_show);
   EXPECT_TRUE(g) << "the background never turned black";
 }
 

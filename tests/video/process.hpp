@@ -1,7 +1,8 @@
 #pragma once
 
-/// A real peer process for tests (gst-launch-1.0, gst-discoverer-1.0): started with its output
-/// in a file, stopped with SIGINT (gst-launch then shuts its pipeline down) and reaped.
+/// A real peer process for tests (gst-launch-1.0, gst-discoverer-1.0, sgctl top): started with
+/// its output in a file, stopped with SIGINT (gst-launch then shuts its pipeline down) and
+/// reaped. Also: whether a UDP port is bound, to wait for a receiver before sending to it.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -52,6 +54,13 @@ public:
   ~process() { stop(); }
 
   bool running() const { return pid_ > 0; }
+
+  /// True once the process has ended by itself (or never started); it is then reaped.
+  bool exited() {
+    if (pid_ > 0 && ::waitpid(pid_, &status_, WNOHANG) == pid_)
+      pid_ = -1;
+    return pid_ <= 0;
+  }
 
   /// SIGINT, then SIGKILL if it has not exited after `grace`; returns the exit status.
   int stop(std::chrono::milliseconds grace = std::chrono::seconds(3)) {
@@ -97,6 +106,36 @@ inline std::string run_tool(std::vector<std::string> argv, const std::string& lo
   process p(std::move(argv), log);
   p.wait();
   return p.output();
+}
+
+/// True when a UDP socket of any process is bound to `port` (IPv4 or IPv6), from /proc/net.
+inline bool udp_port_bound(int port) {
+  char hex[8];
+  std::snprintf(hex, sizeof hex, ":%04X", port);
+  for (const char* table : {"/proc/net/udp", "/proc/net/udp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local;
+      fields >> slot >> local;
+      if (local.size() > 5 && local.compare(local.size() - 5, 5, hex) == 0)
+        return true;
+    }
+  }
+  return false;
+}
+
+/// Waits until `receiver` has bound the UDP `port` (true), or it ended, or 10 s passed.
+inline bool wait_for_port(process& receiver, int port) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!udp_port_bound(port)) {
+    if (receiver.exited() || std::chrono::steady_clock::now() >= end)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
 }
 
 inline size_t count(const std::string& text, const std::string& what) {

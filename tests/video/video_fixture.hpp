@@ -8,25 +8,31 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "actors/runtime.hpp"
 #include "graph/loader.hpp"
 #include "hardware/video_pipeline.hpp"
 #include "nodes/video/core/element.hpp"
+#include "tests/skip.hpp"
 
 namespace sg::test {
 
-/// GTEST_SKIP unless every GStreamer element named is installed.
+/// Skips (fails under CI=true) unless every GStreamer element named is installed.
 #define SG_REQUIRE_ELEMENTS(...)                                                        \
   do {                                                                                   \
     ::sg::ensure_gstreamer();                                                            \
     for (const char* e : {__VA_ARGS__})                                                  \
       if (!::sg::video::has_element(e))                                                  \
-        GTEST_SKIP() << "GStreamer element '" << e << "' is not installed (package "     \
-                     << ::sg::video::package_of(e) << ")";                               \
+        SG_SKIP_MISSING("GStreamer element '" << e << "' is not installed (package "     \
+                        << ::sg::video::package_of(e) << ")");                           \
   } while (0)
 
 constexpr uint32_t red = 0xFFFF0000u, green = 0xFF00FF00u, blue = 0xFF0000FFu;
+
+/// The frames a live change may take to show: 10 s at 30 fps, generous for sanitizer builds
+/// (waits end at the first frame that shows it).
+constexpr int frames_to_show = 300;
 
 struct rgb {
   int r = 0, g = 0, b = 0;
@@ -66,7 +72,7 @@ public:
   }
 
   std::optional<v1::VideoFrame> next_frame(std::chrono::milliseconds timeout =
-                                             std::chrono::seconds(5)) {
+                                             std::chrono::seconds(10)) {
     auto ev = next([](const v1::Event& e) { return e.has_video_frame(); }, timeout);
     return ev ? std::optional(ev->video_frame()) : std::nullopt;
   }
@@ -104,6 +110,20 @@ public:
       if (d.device() == name)
         return d;
     return {};
+  }
+
+  /// Polls the device's status until `pred` holds for it (true) or `timeout` passes (false);
+  /// `last` is the status read last. Generous by default: a wait that ends early costs nothing.
+  template <class Pred>
+  bool device_until(const std::string& name, Pred pred, v1::DeviceStatus& last,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (!pred(last = device(name))) {
+      if (std::chrono::steady_clock::now() >= end)
+        return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
   }
 
 private:
