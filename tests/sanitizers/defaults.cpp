@@ -8,15 +8,17 @@
 
 extern "C" {
 
-// Any report fails the process (UBSan through -fno-sanitize-recover=all). Leaks are reported at
+// Any report fails the process (UBSan through halt_on_error). Leaks are reported at
 // exit: our own objects must all be freed.
 const char* __asan_default_options() {
   return "detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=0:"
          "check_initialization_order=1:strict_init_order=1";
 }
 
+// Reports are recoverable at compile time only so that ubsan.supp can apply; halt_on_error
+// makes every report that is not suppressed fatal all the same.
 const char* __ubsan_default_options() {
-  return "print_stacktrace=1:halt_on_error=1";
+  return "print_stacktrace=1:halt_on_error=1:suppressions=" SG_SANITIZERS_DIR "/ubsan.supp";
 }
 
 // The first race aborts the process, with both stacks of a lock-order inversion.
