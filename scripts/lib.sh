@@ -102,6 +102,9 @@ sg_build_caf_tsan() {
     mkdir -p "$dir/src"
     tar -xf "$tarball" -C "$dir/src" --strip-components=1
   fi
+  # The upstream release misses an include that GCC 12 needs (Debian's package patches it too).
+  local rb="$dir/src/libcaf_io/caf/io/network/receive_buffer.hpp"
+  grep -q '^#include <limits>' "$rb" || sed -i '1i #include <limits>' "$rb"
   if [ ! -f "$dir/build/build.ninja" ]; then
     cmake -S "$dir/src" -B "$dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_CXX_FLAGS_RELEASE="-O1 -g1" -DCMAKE_CXX_FLAGS="-fsanitize=thread" \
