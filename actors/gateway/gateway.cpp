@@ -35,8 +35,6 @@ using namespace std::chrono_literals;
 
 /// How often a Subscribe handler wakes up to look for cancellation.
 constexpr auto poll_interval = 100ms;
-/// Most events one Subscribe handler hands to gRPC before a flush.
-constexpr int max_write_batch = 64;
 /// How long `stop` lets calls finish before gRPC cancels them.
 constexpr auto shutdown_grace = 1s;
 /// Longest accepted `origin.client_id` (it travels in every echo).
@@ -736,7 +734,7 @@ public:
 private:
   grpc::Status pump(grpc::ServerContext& ctx, event_stream& stream,
                     grpc::ServerWriter<v1::Event>& writer) {
-    v1::Event ev, queued;
+    v1::Event ev;
     while (!ctx.IsCancelled()) {
       if (!stream.next(ev, poll_interval)) {
         if (stream.closed())
@@ -745,13 +743,9 @@ private:
                                                    : "event stream closed by the runtime"};
         continue;
       }
-      // Events already queued go out in one transport flush (buffer_hint on all but the
-      // last): under load this saves a syscall and a wake-up of the client per event.
-      for (int batched = 1; batched < max_write_batch && stream.next(queued, 0ms); ++batched) {
-        if (!writer.Write(ev, grpc::WriteOptions().set_buffer_hint()))
-          return {grpc::StatusCode::CANCELLED, "client went away"};
-        ev = std::move(queued);
-      }
+      // One plain Write per event. A synchronous Write with buffer_hint waits until its
+      // buffered message is flushed, which only a later Write would do: under load (several
+      // events queued at once) the stream stalled for tens of seconds.
       if (!writer.Write(ev))
         return {grpc::StatusCode::CANCELLED, "client went away"};
     }
