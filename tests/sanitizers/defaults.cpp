@@ -32,8 +32,12 @@ const char* __tsan_default_options() {
          "ignore_noninstrumented_modules=1";
 }
 
+// Memory that GStreamer's text overlay and GLib keep for the life of the process (fontconfig's
+// font cache, GLib's one-time tables) is never freed by design. GLib is built without frame
+// pointers, so such a stack ends inside it and cannot be traced to a caller of ours either.
 const char* __lsan_default_suppressions() {
-  return "";
+  return "leak:libfontconfig.so\n"
+         "leak:libglib-2.0.so\n";
 }
 
 const char* __tsan_default_suppressions() {
