@@ -3,6 +3,10 @@
 
 SG_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SG_BUILD="${SG_BUILD:-$SG_ROOT/build}"
+# ccache hits across clones of the repository: paths are hashed relative to the checkout, and
+# the working directory (which -g puts into the objects) is left out.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$SG_ROOT}"
+export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 
 # Debian packages the build, the tests and the benchmarks need.
 SG_PACKAGES=(
