@@ -86,6 +86,22 @@ bool rendered(render_engine& engine, uint64_t frames, std::chrono::seconds limit
   return false;
 }
 
+/// A JACK dummy server of this run's own; null, with the exit status in `status`, when it
+/// cannot be had.
+std::unique_ptr<sg::test::jack_server> start_jack(int& status) {
+  if (!sg::test::have("jackd") || !sg::test::have("jack_lsp")) {
+    status = missing("jackd/jack_lsp not installed (package jackd2)");
+    return nullptr;
+  }
+  auto server = std::make_unique<sg::test::jack_server>(128, false);
+  check(server->up(), "the JACK dummy server starts (log " + server->log() + ")");
+  if (!server->up()) {
+    status = 1;
+    return nullptr;
+  }
+  return server;
+}
+
 int null_device() {
   const std::string wav = "/tmp/sg-rtsan-null-" + std::to_string(getpid()) + ".wav";
   uint64_t frames = 0;
@@ -113,12 +129,10 @@ int null_device() {
 }
 
 int jack_device() {
-  if (!sg::test::have("jackd") || !sg::test::have("jack_lsp"))
-    return missing("jackd/jack_lsp not installed (package jackd2)");
-  sg::test::jack_server server(128, false);
-  check(server.up(), "the JACK dummy server starts (log " + server.log() + ")");
-  if (!server.up())
-    return 1;
+  int status = 0;
+  const auto server = start_jack(status);
+  if (!server)
+    return status;
   render_engine engine(2, 48000);
   check(engine.submit_plan(tone_plan()), "plan submitted");
   auto opened = open_audio_driver(device("jack"), engine);
@@ -132,12 +146,10 @@ int jack_device() {
 }
 
 int midi_device() {
-  if (!sg::test::have("jackd") || !sg::test::have("jack_lsp"))
-    return missing("jackd/jack_lsp not installed (package jackd2)");
-  sg::test::jack_server server(128, false);
-  check(server.up(), "the JACK dummy server starts (log " + server.log() + ")");
-  if (!server.up())
-    return 1;
+  int status = 0;
+  const auto server = start_jack(status);
+  if (!server)
+    return status;
   std::atomic<int> received{0};
   std::atomic<int> last_data2{-1};
   auto spec = device("jack");
