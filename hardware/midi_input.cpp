@@ -2,6 +2,7 @@
 
 #include <rtmidi/RtMidi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -63,7 +64,8 @@ void midi_input::run_delivery() {
   while (!stop_.load(std::memory_order_acquire)) {
     while (queue_.pop(m))
       deliver_(m);
-    next += poll_period;
+    // A slow sink must not leave the schedule behind (it would then spin to catch up).
+    next = std::max(next + poll_period, std::chrono::steady_clock::now());
     std::this_thread::sleep_until(next);
   }
 }

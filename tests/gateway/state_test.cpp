@@ -39,6 +39,14 @@ protected:
     return o;
   }
 
+  /// amp's parameter changes, from a snapshot on: the stream these tests read what happened in.
+  std::unique_ptr<grpc::ClientReader<v1::Event>> amp_changes(grpc::ClientContext& c) {
+    v1::SubscribeRequest changes;
+    changes.add_nodes("amp");
+    changes.add_kinds(v1::EVENT_KIND_PARAM_CHANGED);
+    return cl_->events->Subscribe(&c, changes);
+  }
+
   void SetUp() override {
     gateway_fixture::SetUp();
     presets_ = v1::PresetService::NewStub(cl_->channel);
@@ -167,11 +175,8 @@ TEST_F(state_fixture, explicit_settle_makes_a_session_only_commit) {
 }
 
 TEST_F(state_fixture, an_idle_overlay_settles_by_itself) {
-  v1::SubscribeRequest changes;
-  changes.add_nodes("amp");
-  changes.add_kinds(v1::EVENT_KIND_PARAM_CHANGED);
   auto sub_ctx = ctx(10s);
-  auto reader = cl_->events->Subscribe(sub_ctx.get(), changes);
+  auto reader = amp_changes(*sub_ctx);
   v1::Event ev;
   ASSERT_TRUE(reader->Read(&ev) && ev.has_snapshot());
   // The reply and the events say what happened when: the overlay came, and 80 ms without a
@@ -408,11 +413,8 @@ TEST_F(state_fixture, preset_load_replaces_committed_values_and_clears_their_ove
 /// Bound 4: three intents posted in a known order and one of two gRPC calls are held, the other
 /// call and a sixth intent are refused, and after the load the held ones apply in order.
 TEST_F(state_fixture, intents_during_a_load_are_queued_then_applied_or_refused_past_the_bound) {
-  v1::SubscribeRequest changes;
-  changes.add_nodes("amp");
-  changes.add_kinds(v1::EVENT_KIND_PARAM_CHANGED);
   auto sub_ctx = ctx(30s);
-  auto reader = cl_->events->Subscribe(sub_ctx.get(), changes);
+  auto reader = amp_changes(*sub_ctx);
   v1::Event ev;
   ASSERT_TRUE(reader->Read(&ev) && ev.has_snapshot());
 
