@@ -4,7 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,22 +19,33 @@ extern char** environ;
 
 namespace sg::test {
 
-/// A child process, stopped with SIGTERM (then SIGKILL) when it goes out of scope.
+/// A child process, stopped with SIGTERM (then SIGKILL) when it goes out of scope, and sent
+/// SIGTERM when the test process dies without that (a sanitizer's abort, a ctest timeout), so
+/// no JACK server or studiograph outlives its test. fork + exec rather than posix_spawn for
+/// PR_SET_PDEATHSIG; only async-signal-safe calls run between the two. The signal follows the
+/// thread that started the child: start children from the test's own thread.
 class child {
 public:
   /// Starts `argv[0]` (looked up in PATH) with stdout and stderr appended to `log`.
   child(const std::vector<std::string>& argv, const std::string& log) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
     std::vector<char*> args;
     for (const auto& a : argv)
       args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    if (posix_spawnp(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0)
-      pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
+    const pid_t parent = getpid();
+    pid_ = fork();
+    if (pid_ != 0)
+      return;
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent)
+      _exit(127);
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+      _exit(127);
+    execvp(args[0], args.data());
+    static const char failed[] = "test harness: could not execute the program\n";
+    [[maybe_unused]] const auto n = write(2, failed, sizeof failed - 1);
+    _exit(127);
   }
   child(const child&) = delete;
   child& operator=(const child&) = delete;
