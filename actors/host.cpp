@@ -6,17 +6,18 @@
 #include <variant>
 
 #include <google/protobuf/util/message_differencer.h>
+#include <spdlog/spdlog.h>
 
 #include "actors/controllers/controller.hpp"
-#include "actors/state/layers.hpp"
 #include "actors/controllers/panels.hpp"
+#include "actors/devices/audio_device.hpp"
+#include "actors/devices/midi_device.hpp"
+#include "actors/devices/video_device.hpp"
+#include "actors/state/layers.hpp"
 #include "actors/store/state_store.hpp"
 #include "actors/store/writer.hpp"
 #include "graph/params.hpp"
-#include "hardware/audio_device_actor.hpp"
-#include "hardware/domain.hpp"
-#include "hardware/midi_device_actor.hpp"
-#include "hardware/video_device_actor.hpp"
+#include "hardware/audio_domain.hpp"
 #include "nodes/control/control.hpp"
 
 namespace sg {
@@ -66,15 +67,24 @@ struct host_state {
 
 using self_ptr = host_actor::stateful_pointer<host_state>;
 
-template <class Reply>
-Reply failure(status_code code, std::string message, std::string field = {}) {
-  Reply reply;
-  *reply.mutable_status() = make_status(code, std::move(message), std::move(field));
-  return reply;
-}
-
 void publish(self_ptr self, v1::Event ev) {
   self->send(self->state.hub, std::move(ev));
+}
+
+/// Video nodes that reach no video.output run nowhere: said in the log and as their node status
+/// (stopped), where a client watching the graph looks, instead of leaving them silently idle.
+void announce_unplaced_video(self_ptr self, const v1::GraphSpec& graph) {
+  for (const auto& id : unplaced_video_nodes(graph, node_registry::builtin())) {
+    const std::string why = "runs nowhere: it reaches no video.output";
+    spdlog::warn("video node '{}' {}", id, why);
+    v1::Event ev;
+    ev.set_node_id(id);
+    auto* ns = ev.mutable_node_status();
+    ns->set_node(id);
+    ns->set_state(v1::NodeStatus::STATE_STOPPED);
+    ns->set_message(why);
+    publish(self, std::move(ev));
+  }
 }
 
 const node_info& info_of(const std::string& type) {
@@ -131,8 +141,8 @@ void route_held(self_ptr self, const Request& req,
                 caf::typed_response_promise<v1::SetParamReply> rp) {
   auto it = self->state.nodes.find(req.node());
   if (it == self->state.nodes.end()) {
-    rp.deliver(failure<v1::SetParamReply>(code_not_found, "node: no node '" + req.node() + "'",
-                                          "node"));
+    rp.deliver(status_reply<v1::SetParamReply>(code_not_found, "node",
+                                               "node: no node '" + req.node() + "'"));
     return;
   }
   rp.delegate(it->second.handle, req);
@@ -148,11 +158,10 @@ caf::typed_response_promise<v1::SetParamReply> route_intent(self_ptr self,
   if (st.nodes.count(req.node()) || !st.busy) {
     route_held(self, req, rp);
   } else if (st.held.size() >= st.options.node.max_queued) {
-    rp.deliver(failure<v1::SetParamReply>(
-      code_unavailable,
+    rp.deliver(status_reply<v1::SetParamReply>(
+      code_unavailable, "node",
       "node: '" + req.node() + "' is not there yet (a graph apply is in progress) and " +
-        std::to_string(st.options.node.max_queued) + " intents are already waiting",
-      "node"));
+        std::to_string(st.options.node.max_queued) + " intents are already waiting"));
   } else {
     st.held.push_back({req, rp});
   }
@@ -168,12 +177,11 @@ caf::typed_response_promise<Reply> route_now(self_ptr self, const Request& req) 
   if (it != self->state.nodes.end())
     rp.delegate(it->second.handle, req);
   else if (self->state.busy)
-    rp.deliver(failure<Reply>(code_unavailable,
-                              "node: '" + req.node() +
-                                "' is not there yet (a graph apply is in progress)",
-                              "node"));
+    rp.deliver(status_reply<Reply>(code_unavailable, "node",
+                                   "node: '" + req.node() +
+                                     "' is not there yet (a graph apply is in progress)"));
   else
-    rp.deliver(failure<Reply>(code_not_found, "node: no node '" + req.node() + "'", "node"));
+    rp.deliver(status_reply<Reply>(code_not_found, "node", "node: no node '" + req.node() + "'"));
   return rp;
 }
 
@@ -674,6 +682,7 @@ void switch_devices(self_ptr self, std::shared_ptr<apply_plan> plan,
     v1::Event ev;
     *ev.mutable_graph_applied() = reply.applied();
     publish(self, std::move(ev));
+    announce_unplaced_video(self, self->state.graph);
     finish_apply(self, held_nodes, rp, std::move(reply));
   };
   if (!plan->rebuild_devices) {
@@ -688,7 +697,7 @@ void switch_devices(self_ptr self, std::shared_ptr<apply_plan> plan,
   for (const auto& v : video)
     if (auto error = check_video_domain(v); !error.empty()) {
       finish_apply(self, held_nodes, rp,
-                   failure<v1::ApplyGraphReply>(code_invalid_argument, error, "graph"));
+                   status_reply<v1::ApplyGraphReply>(code_invalid_argument, "graph", error));
       return;
     }
   const bool has_video = !video.empty() || !st.video_domains.empty();
@@ -736,13 +745,13 @@ caf::typed_response_promise<v1::ApplyGraphReply> apply(self_ptr self,
   auto rp = self->make_response_promise<v1::ApplyGraphReply>();
   auto& st = self->state;
   if (st.busy) {
-    rp.deliver(failure<v1::ApplyGraphReply>(
-      code_unavailable, "graph: another graph apply or preset load is in progress", "graph"));
+    rp.deliver(status_reply<v1::ApplyGraphReply>(
+      code_unavailable, "graph", "graph: another graph apply or preset load is in progress"));
     return rp;
   }
   v1::GraphSpec graph = req.graph();
   if (auto error = start_store(self, graph)) {
-    auto reply = failure<v1::ApplyGraphReply>(code_ok, "");
+    auto reply = status_reply<v1::ApplyGraphReply>(code_ok, {}, "");
     *reply.mutable_status() = *error;
     rp.deliver(std::move(reply));
     return rp;
@@ -767,12 +776,11 @@ caf::typed_response_promise<v1::ApplyGraphReply> apply(self_ptr self,
     self->request(self->state.store, store_timeout, caf::get_atom_v)
       .then([with_stored](v1::StoredState& s) { with_stored(std::move(s)); },
             [self, held_nodes, rp](caf::error& err) {
-              finish_apply(self, held_nodes, rp,
-                           failure<v1::ApplyGraphReply>(
-                             code_unavailable,
-                             "state: the persistence writer did not answer: " +
-                               caf::to_string(err),
-                             "state"));
+              finish_apply(
+                self, held_nodes, rp,
+                status_reply<v1::ApplyGraphReply>(code_unavailable, "state",
+                                                  "state: the persistence writer did not answer: " +
+                                                    caf::to_string(err)));
             });
   };
   ask_nodes<v1::NodeState>(self, held_nodes, with_before, sg::begin_load_atom_v);
@@ -785,9 +793,8 @@ template <class Reply>
 std::optional<Reply> no_store(const host_state& st) {
   if (st.store)
     return std::nullopt;
-  return failure<Reply>(code_failed_precondition,
-                        "presets: persistence is disabled for this graph (--state none)",
-                        "name");
+  return status_reply<Reply>(code_failed_precondition, "name",
+                             "presets: persistence is disabled for this graph (--state none)");
 }
 
 caf::typed_response_promise<v1::SavePresetReply> save_preset(self_ptr self,
@@ -799,62 +806,64 @@ caf::typed_response_promise<v1::SavePresetReply> save_preset(self_ptr self,
   }
   for (int i = 0; i < req.nodes_size(); ++i)
     if (!self->state.nodes.count(req.nodes(i))) {
-      rp.deliver(failure<v1::SavePresetReply>(
-        code_not_found, "nodes[" + std::to_string(i) + "]: no node '" + req.nodes(i) + "'",
-        "nodes"));
+      rp.deliver(status_reply<v1::SavePresetReply>(code_not_found, "nodes",
+                                                   "nodes[" + std::to_string(i) + "]: no node '" +
+                                                     req.nodes(i) + "'"));
       return rp;
     }
   // The hub's mirror is the published state: committed ?? base of every live parameter
   // (overlays are transient and never saved).
   self->request(self->state.hub, node_timeout, caf::get_atom_v)
-    .then([self, req, rp](v1::Snapshot& snap) mutable {
-      std::set<std::string> wanted(req.nodes().begin(), req.nodes().end());
-      v1::Preset preset;
-      preset.set_name(req.name());
-      preset.set_saved_unix_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count());
-      v1::PresetInfo info;
-      info.set_name(req.name());
-      info.set_saved_unix_ns(preset.saved_unix_ns());
-      for (const auto& n : snap.nodes()) {
-        if (!wanted.empty() && !wanted.count(n.id()))
-          continue;
-        const auto& ninfo = info_of(n.type());
-        v1::PresetNode pn;
-        pn.set_id(n.id());
-        pn.set_type(n.type());
-        for (const auto& ps : n.params()) {
-          const int index = ninfo.param_index(ps.name());
-          if (index < 0 || !ninfo.params[index].live)
+    .then(
+      [self, req, rp](v1::Snapshot& snap) mutable {
+        std::set<std::string> wanted(req.nodes().begin(), req.nodes().end());
+        v1::Preset preset;
+        preset.set_name(req.name());
+        preset.set_saved_unix_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+        v1::PresetInfo info;
+        info.set_name(req.name());
+        info.set_saved_unix_ns(preset.saved_unix_ns());
+        for (const auto& n : snap.nodes()) {
+          if (!wanted.empty() && !wanted.count(n.id()))
             continue;
-          auto* pp = pn.add_params();
-          pp->set_name(ps.name());
-          *pp->mutable_value() = ps.has_committed() ? ps.committed() : ps.base();
+          const auto& ninfo = info_of(n.type());
+          v1::PresetNode pn;
+          pn.set_id(n.id());
+          pn.set_type(n.type());
+          for (const auto& ps : n.params()) {
+            const int index = ninfo.param_index(ps.name());
+            if (index < 0 || !ninfo.params[index].live)
+              continue;
+            auto* pp = pn.add_params();
+            pp->set_name(ps.name());
+            *pp->mutable_value() = ps.has_committed() ? ps.committed() : ps.base();
+          }
+          if (pn.params_size() == 0)
+            continue;
+          info.add_nodes(n.id());
+          info.set_params(info.params() + pn.params_size());
+          *preset.add_nodes() = std::move(pn);
         }
-        if (pn.params_size() == 0)
-          continue;
-        info.add_nodes(n.id());
-        info.set_params(info.params() + pn.params_size());
-        *preset.add_nodes() = std::move(pn);
-      }
-      self->request(self->state.store, store_timeout, preset)
-        .then(
-          [rp, info](v1::Status& status) mutable {
-            v1::SavePresetReply reply;
-            *reply.mutable_status() = status;
-            if (status.code() == code_ok)
-              *reply.mutable_preset() = info;
-            rp.deliver(std::move(reply));
-          },
-          [rp](caf::error& err) mutable {
-            rp.deliver(failure<v1::SavePresetReply>(code_unavailable,
-                                                    "state: " + caf::to_string(err)));
-          });
-    },
-    [rp](caf::error& err) mutable {
-      rp.deliver(failure<v1::SavePresetReply>(code_unavailable, "hub: " + caf::to_string(err)));
-    });
+        self->request(self->state.store, store_timeout, preset)
+          .then(
+            [rp, info](v1::Status& status) mutable {
+              v1::SavePresetReply reply;
+              *reply.mutable_status() = status;
+              if (status.code() == code_ok)
+                *reply.mutable_preset() = info;
+              rp.deliver(std::move(reply));
+            },
+            [rp](caf::error& err) mutable {
+              rp.deliver(status_reply<v1::SavePresetReply>(code_unavailable, {},
+                                                           "state: " + caf::to_string(err)));
+            });
+      },
+      [rp](caf::error& err) mutable {
+        rp.deliver(
+          status_reply<v1::SavePresetReply>(code_unavailable, {}, "hub: " + caf::to_string(err)));
+      });
   return rp;
 }
 
@@ -940,8 +949,8 @@ load_promise load_preset(self_ptr self, const v1::LoadPresetRequest& req) {
     return rp;
   }
   if (st.busy) {
-    rp.deliver(failure<v1::LoadPresetReply>(
-      code_unavailable, "preset: another graph apply or preset load is in progress", "name"));
+    rp.deliver(status_reply<v1::LoadPresetReply>(
+      code_unavailable, "name", "preset: another graph apply or preset load is in progress"));
     return rp;
   }
   st.busy = true;
@@ -961,8 +970,8 @@ load_promise load_preset(self_ptr self, const v1::LoadPresetRequest& req) {
       [self, rp](caf::error& err) mutable {
         self->state.busy = false;
         release_held(self);
-        rp.deliver(failure<v1::LoadPresetReply>(code_unavailable,
-                                                "state: " + caf::to_string(err)));
+        rp.deliver(
+          status_reply<v1::LoadPresetReply>(code_unavailable, {}, "state: " + caf::to_string(err)));
       });
   return rp;
 }
@@ -972,7 +981,7 @@ template <class Reply, class Request>
 caf::typed_response_promise<Reply> forward_to_panels(self_ptr self, const Request& req) {
   auto rp = self->make_response_promise<Reply>();
   if (!self->state.panels)
-    rp.deliver(failure<Reply>(code_unavailable, "panels: no graph is running yet", "panel"));
+    rp.deliver(status_reply<Reply>(code_unavailable, "panel", "panels: no graph is running yet"));
   else
     rp.delegate(self->state.panels, req);
   return rp;
@@ -988,7 +997,7 @@ caf::typed_response_promise<Reply> forward_to_store(self_ptr self, const Request
   self->request(self->state.store, store_timeout, req)
     .then([rp](Reply& r) mutable { rp.deliver(std::move(r)); },
           [rp](caf::error& err) mutable {
-            rp.deliver(failure<Reply>(code_unavailable, "state: " + caf::to_string(err)));
+            rp.deliver(status_reply<Reply>(code_unavailable, {}, "state: " + caf::to_string(err)));
           });
   return rp;
 }
@@ -1101,8 +1110,8 @@ host_actor spawn_host(caf::actor_system& sys, hub_actor hub, host_options option
         auto rp = self->make_response_promise<v1::GetNodeReply>();
         auto it = self->state.nodes.find(req.node());
         if (it == self->state.nodes.end())
-          rp.deliver(failure<v1::GetNodeReply>(code_not_found,
-                                               "node: no node '" + req.node() + "'", "node"));
+          rp.deliver(status_reply<v1::GetNodeReply>(code_not_found, "node",
+                                                    "node: no node '" + req.node() + "'"));
         else
           rp.delegate(it->second.handle, req);
         return rp;
@@ -1117,8 +1126,8 @@ host_actor spawn_host(caf::actor_system& sys, hub_actor hub, host_options option
         auto rp = self->make_response_promise<v1::TriggerReply>();
         auto it = self->state.nodes.find(req.node());
         if (it == self->state.nodes.end())
-          rp.deliver(failure<v1::TriggerReply>(code_not_found,
-                                               "node: no node '" + req.node() + "'", "node"));
+          rp.deliver(status_reply<v1::TriggerReply>(code_not_found, "node",
+                                                    "node: no node '" + req.node() + "'"));
         else
           rp.delegate(it->second.handle, req);
         return rp;

@@ -49,12 +49,6 @@ struct node_state {
 
 using self_ptr = node_actor::stateful_pointer<node_state>;
 
-v1::SetParamReply reject(status_code code, std::string message, std::string field) {
-  v1::SetParamReply reply;
-  *reply.mutable_status() = make_status(code, std::move(message), std::move(field));
-  return reply;
-}
-
 v1::SetParamReply accepted(const v1::ParamChanged& applied) {
   v1::SetParamReply reply;
   reply.mutable_status()->set_code(code_ok);
@@ -167,29 +161,32 @@ v1::ParamChanged settle_overlay(self_ptr self, int index, const std::string& sou
 std::optional<v1::SetParamReply> check_set(const node_state& st, const v1::SetParamRequest& req) {
   const int index = st.info->param_index(req.param());
   if (index < 0)
-    return reject(code_invalid_argument,
-                  "param: node '" + st.node.id() + "' (" + st.info->type +
-                    ") has no parameter '" + req.param() + "'",
-                  "param");
+    return status_reply<v1::SetParamReply>(code_invalid_argument, "param",
+                                           "param: node '" + st.node.id() + "' (" + st.info->type +
+                                             ") has no parameter '" + req.param() + "'");
   const auto& p = st.info->params[index];
   if (req.value().kind_case() == v1::Value::KIND_NOT_SET)
-    return reject(code_invalid_argument, "value: no value given", "value");
+    return status_reply<v1::SetParamReply>(code_invalid_argument, "value", "value: no value given");
   if (auto why = check_value(p, req.value()))
-    return reject(code_invalid_argument, "value: " + req.param() + ": " + *why, "value");
+    return status_reply<v1::SetParamReply>(code_invalid_argument, "value",
+                                           "value: " + req.param() + ": " + *why);
   if (!p.live)
-    return reject(code_failed_precondition,
-                  "param: '" + p.name + "' is structural; change it in the graph file", "param");
+    return status_reply<v1::SetParamReply>(code_failed_precondition, "param",
+                                           "param: '" + p.name +
+                                             "' is structural; change it in the graph file");
   const bool overlay = !req.overlay_source().empty();
   if (overlay && req.overlay_source().size() > max_source)
-    return reject(code_invalid_argument,
-                  "overlay_source: longer than " + std::to_string(max_source) + " characters",
-                  "overlay_source");
+    return status_reply<v1::SetParamReply>(code_invalid_argument, "overlay_source",
+                                           "overlay_source: longer than " +
+                                             std::to_string(max_source) + " characters");
   if (overlay && req.persist())
-    return reject(code_invalid_argument,
-                  "persist: overlays are never persisted; commit the value instead", "persist");
+    return status_reply<v1::SetParamReply>(
+      code_invalid_argument, "persist",
+      "persist: overlays are never persisted; commit the value instead");
   if (req.persist() && !st.store)
-    return reject(code_failed_precondition,
-                  "persist: persistence is disabled for this graph (--state none)", "persist");
+    return status_reply<v1::SetParamReply>(
+      code_failed_precondition, "persist",
+      "persist: persistence is disabled for this graph (--state none)");
   return std::nullopt;
 }
 
@@ -225,43 +222,34 @@ v1::SetParamReply apply_set(self_ptr self, const v1::SetParamRequest& req) {
 v1::SetParamReply apply_settle(self_ptr self, const v1::SettleRequest& req) {
   auto& st = self->state;
   if (req.source().empty())
-    return reject(code_invalid_argument, "source: the overlay source to settle is empty",
-                  "source");
+    return status_reply<v1::SetParamReply>(code_invalid_argument, "source",
+                                           "source: the overlay source to settle is empty");
   std::vector<int> targets;
   if (!req.param().empty()) {
     const int index = st.info->param_index(req.param());
     if (index < 0)
-      return reject(code_invalid_argument,
-                    "param: node '" + st.node.id() + "' (" + st.info->type +
-                      ") has no parameter '" + req.param() + "'",
-                    "param");
+      return status_reply<v1::SetParamReply>(code_invalid_argument, "param",
+                                             "param: node '" + st.node.id() + "' (" +
+                                               st.info->type + ") has no parameter '" +
+                                               req.param() + "'");
     if (!find_overlay(st.node.params(index), req.source()))
-      return reject(code_not_found,
-                    "source: " + where(st, req.param()) + " has no overlay from '" +
-                      req.source() + "'",
-                    "source");
+      return status_reply<v1::SetParamReply>(code_not_found, "source",
+                                             "source: " + where(st, req.param()) +
+                                               " has no overlay from '" + req.source() + "'");
     targets.push_back(index);
   } else {
     for (int i = 0; i < st.node.params_size(); ++i)
       if (find_overlay(st.node.params(i), req.source()))
         targets.push_back(i);
     if (targets.empty())
-      return reject(code_not_found,
-                    "source: node '" + st.node.id() + "' has no overlay from '" + req.source() +
-                      "'",
-                    "source");
+      return status_reply<v1::SetParamReply>(code_not_found, "source",
+                                             "source: node '" + st.node.id() +
+                                               "' has no overlay from '" + req.source() + "'");
   }
   v1::ParamChanged last;
   for (int index : targets)
     last = settle_overlay(self, index, req.source(), req.origin(), req.discard());
   return accepted(last);
-}
-
-template <class Reply>
-Reply refuse(status_code code, std::string message, std::string field) {
-  Reply reply;
-  *reply.mutable_status() = make_status(code, std::move(message), std::move(field));
-  return reply;
 }
 
 /// Several parameters at once: every entry is checked before any is applied, then all are
@@ -270,13 +258,12 @@ Reply refuse(status_code code, std::string message, std::string field) {
 v1::SetParamsReply apply_set_params(self_ptr self, const v1::SetParamsRequest& req) {
   auto& st = self->state;
   if (st.loading)
-    return refuse<v1::SetParamsReply>(code_unavailable,
-                                      "node: '" + st.node.id() +
-                                        "' is loading (graph apply or preset); retry shortly",
-                                      "node");
+    return status_reply<v1::SetParamsReply>(
+      code_unavailable, "node",
+      "node: '" + st.node.id() + "' is loading (graph apply or preset); retry shortly");
   if (req.params().empty())
-    return refuse<v1::SetParamsReply>(code_invalid_argument, "params: no parameters given",
-                                      "params");
+    return status_reply<v1::SetParamsReply>(code_invalid_argument, "params",
+                                            "params: no parameters given");
   std::vector<v1::SetParamRequest> intents;
   for (int i = 0; i < req.params_size(); ++i) {
     const std::string at = "params[" + std::to_string(i) + "]";
@@ -290,13 +277,14 @@ v1::SetParamsReply apply_set_params(self_ptr self, const v1::SetParamsRequest& r
     one.set_settle_ms(req.settle_ms());
     for (const auto& earlier : intents)
       if (earlier.param() == one.param())
-        return refuse<v1::SetParamsReply>(code_invalid_argument,
-                                          at + ".param: '" + one.param() + "' is given twice",
-                                          at + ".param");
+        return status_reply<v1::SetParamsReply>(code_invalid_argument, at + ".param",
+                                                at + ".param: '" + one.param() +
+                                                  "' is given twice");
     if (auto refused = check_set(st, one)) {
       const auto& status = refused->status();
-      return refuse<v1::SetParamsReply>(static_cast<status_code>(status.code()),
-                                        at + "." + status.message(), at + "." + status.field());
+      return status_reply<v1::SetParamsReply>(static_cast<status_code>(status.code()),
+                                              at + "." + status.field(),
+                                              at + "." + status.message());
     }
     intents.push_back(std::move(one));
   }
@@ -311,15 +299,13 @@ v1::SetParamsReply apply_set_params(self_ptr self, const v1::SetParamsRequest& r
 v1::BypassReply apply_bypass(self_ptr self, const v1::BypassRequest& req) {
   auto& st = self->state;
   if (st.loading)
-    return refuse<v1::BypassReply>(code_unavailable,
-                                   "node: '" + st.node.id() +
-                                     "' is loading (graph apply or preset); retry shortly",
-                                   "node");
+    return status_reply<v1::BypassReply>(code_unavailable, "node",
+                                         "node: '" + st.node.id() +
+                                           "' is loading (graph apply or preset); retry shortly");
   if (!st.binding.device)
-    return refuse<v1::BypassReply>(code_failed_precondition,
-                                   "node: '" + st.node.id() + "' (" + st.info->type +
-                                     ") has no running kernel to bypass",
-                                   "node");
+    return status_reply<v1::BypassReply>(code_failed_precondition, "node",
+                                         "node: '" + st.node.id() + "' (" + st.info->type +
+                                           ") has no running kernel to bypass");
   v1::BypassReply reply;
   reply.mutable_status()->set_code(code_ok);
   auto& applied = *reply.mutable_applied();
@@ -355,11 +341,10 @@ reply_promise take_intent(self_ptr self, const Request& req, Apply apply) {
   if (!st.loading) {
     rp.deliver(apply(self, req));
   } else if (st.held.size() >= st.options.max_queued) {
-    rp.deliver(reject(code_unavailable,
-                      "node: '" + st.node.id() + "' is loading (graph apply or preset) and " +
-                        std::to_string(st.options.max_queued) +
-                        " intents are already waiting; retry shortly",
-                      "node"));
+    rp.deliver(status_reply<v1::SetParamReply>(
+      code_unavailable, "node",
+      "node: '" + st.node.id() + "' is loading (graph apply or preset) and " +
+        std::to_string(st.options.max_queued) + " intents are already waiting; retry shortly"));
   } else {
     st.held.push_back({req, rp});
   }
@@ -543,10 +528,9 @@ node_actor spawn_node(caf::actor_system& sys, const node_info& info, v1::NodeSta
     // Removed by a graph apply: held intents learn why instead of a broken promise.
     self->set_exit_handler([self](const caf::exit_msg& msg) {
       for (auto& h : self->state.held)
-        h.rp.deliver(reject(code_not_found,
-                            "node: '" + self->state.node.id() +
-                              "' was removed by a graph apply",
-                            "node"));
+        h.rp.deliver(status_reply<v1::SetParamReply>(code_not_found, "node",
+                                                     "node: '" + self->state.node.id() +
+                                                       "' was removed by a graph apply"));
       self->state.held.clear();
       self->quit(msg.reason);
     });

@@ -38,7 +38,7 @@ using device_actor = caf::typed_actor<
   caf::reacts_to<caf::tick_atom>,
   caf::replies_to<v1::StatusRequest>::with<v1::DeviceStatus>>;
 
-/// A video device actor (hardware/video_device_actor.hpp): the device protocol plus
+/// A video device actor (actors/devices/video_device.hpp): the device protocol plus
 /// - v1::Event: from the hub, ParamChanged echoes of its nodes (string values, and the origin
 ///   a compositor's VideoLayout is stamped with); from anyone, a `video_frame` for the
 ///   video.framesrc node named by `node_id`
@@ -155,6 +155,16 @@ inline v1::Status make_status(status_code code, std::string message, std::string
   s.set_message(std::move(message));
   s.set_field(std::move(field));
   return s;
+}
+
+/// The one way to answer a request with a status other than ok: any reply that carries a
+/// v1::Status. `field` names the request field at fault (empty when none is); `message` is what
+/// the caller reads, and starts with that field by convention ("value: expected 0..1").
+template <class Reply>
+Reply status_reply(status_code code, std::string field, std::string message) {
+  Reply reply;
+  *reply.mutable_status() = make_status(code, std::move(message), std::move(field));
+  return reply;
 }
 
 } // namespace sg

@@ -149,9 +149,7 @@ struct runtime::impl {
 
   template <class Reply>
   static Reply unavailable(const std::string& why) {
-    Reply r;
-    *r.mutable_status() = make_status(code_unavailable, "actor system: " + why);
-    return r;
+    return status_reply<Reply>(code_unavailable, {}, "actor system: " + why);
   }
 
   template <class Reply>

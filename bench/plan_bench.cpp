@@ -11,7 +11,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "hardware/domain.hpp"
+#include "hardware/audio_domain.hpp"
 
 namespace {
 

@@ -31,7 +31,7 @@ const names top_keys = {"version", "name", "hosts", "devices", "nodes", "edges"}
 const names device_keys = {"kind",   "backend", "sample_rate", "block",      "channels",
                            "device", "path",    "client_name", "priority"};
 const names device_option_keys = {"device", "path", "client_name"};
-// Video devices (hardware/video_device_actor.hpp): one GStreamer pipeline and its sink.
+// Video devices (actors/devices/video_device.hpp): one GStreamer pipeline and its sink.
 const names midi_device_keys = {"kind", "backend", "port"};
 const names video_device_keys = {"kind", "sink", "width", "height", "fps",
                                  "path", "host", "port", "codec", "bitrate"};

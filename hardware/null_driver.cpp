@@ -9,10 +9,10 @@
 #include <thread>
 #include <vector>
 
-#include <boost/lockfree/spsc_queue.hpp>
 #include <sndfile.h>
 
 #include "hardware/drivers.hpp"
+#include "hardware/wav_tap.hpp"
 
 namespace sg {
 
@@ -27,58 +27,6 @@ bool thread_is_realtime(pthread_t t) {
 namespace {
 
 constexpr long ns_per_s = 1'000'000'000L;
-
-/// Drains interleaved frames from the realtime thread's ring into a WAV file, off the
-/// realtime thread.
-class wav_tap {
-public:
-  wav_tap(SNDFILE* file, uint32_t channels, size_t ring_frames)
-    : file_(file), channels_(channels), ring_(ring_frames * channels),
-      scratch_(ring_frames * channels) {
-    writer_ = std::thread([this] { run(); });
-  }
-
-  ~wav_tap() {
-    done_.store(true);
-    writer_.join();
-    drain();
-    sf_close(file_);
-  }
-
-  // thread: realtime. Copies one block; frames that do not fit are counted, never waited for.
-  void push(float* const* planar, uint32_t frames) noexcept SG_NONBLOCKING {
-    if (ring_.write_available() < static_cast<size_t>(frames) * channels_) {
-      dropped_.fetch_add(frames, std::memory_order_relaxed);
-      return;
-    }
-    for (uint32_t f = 0; f < frames; ++f)
-      for (uint32_t c = 0; c < channels_; ++c)
-        ring_.push(planar[c][f]);
-  }
-
-private:
-  void run() {
-    while (!done_.load()) {
-      drain();
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-
-  void drain() {
-    size_t n = ring_.pop(scratch_.data(), scratch_.size());
-    n -= n % channels_;
-    if (n > 0)
-      sf_writef_float(file_, scratch_.data(), static_cast<sf_count_t>(n / channels_));
-  }
-
-  SNDFILE* file_;
-  uint32_t channels_;
-  boost::lockfree::spsc_queue<float> ring_;
-  std::vector<float> scratch_;
-  std::atomic<bool> done_{false};
-  std::atomic<uint64_t> dropped_{0};
-  std::thread writer_;
-};
 
 class null_driver final : public audio_driver {
 public:
@@ -175,7 +123,8 @@ std::unique_ptr<audio_driver> open_null(const v1::DeviceSpec& spec, render_engin
     if (!f)
       return nullptr;
     // Two seconds of ring: the writer drains every 20 ms.
-    tap = std::make_unique<wav_tap>(f, engine.device_channels(), spec.sample_rate() * 2);
+    tap = std::make_unique<wav_tap>(f, engine.device_channels(), spec.sample_rate() * 2,
+                                    spec.block());
   }
   return std::make_unique<null_driver>(spec, engine, std::move(tap));
 }

@@ -12,6 +12,7 @@
 
 #include <jack/jack.h>
 #include <rtaudio/RtAudio.h>
+#include <spdlog/spdlog.h>
 
 #include "hardware/audio_driver.hpp"
 #include "hardware/drivers.hpp"
@@ -159,9 +160,9 @@ public:
     if (done->load(std::memory_order_acquire)) {
       closer.join();
     } else {
-      std::fprintf(stderr, "studiograph: closing the %s stream hangs in the backend; it is "
-                           "abandoned and the device reopened with a new client\n",
-                   backend_.c_str());
+      spdlog::warn("closing the {} stream hangs in the backend; it is abandoned and the device "
+                   "reopened with a new client",
+                   backend_);
       closer.detach();
     }
   }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <spdlog/spdlog.h>
 
 #include "actors/state/layers.hpp"
 #include "graph/params.hpp"
@@ -147,14 +148,13 @@ void rate_limited_log::error(const std::string& message) {
   const auto now = std::chrono::steady_clock::now();
   if (now - window_ >= std::chrono::seconds(1)) {
     if (suppressed_ > 0)
-      std::fprintf(stderr, "studiograph: %s: %llu more errors in the last second not shown\n",
-                   who_.c_str(), static_cast<unsigned long long>(suppressed_));
+      spdlog::warn("{}: {} more errors in the last second not shown", who_, suppressed_);
     window_ = now;
     in_window_ = 0;
     suppressed_ = 0;
   }
   if (in_window_++ < per_second_)
-    std::fprintf(stderr, "studiograph: %s: %s\n", who_.c_str(), message.c_str());
+    spdlog::warn("{}: {}", who_, message);
   else
     ++suppressed_;
 }

@@ -1,6 +1,6 @@
 // control.midi: one mapping from a MIDI device's input to an action (nodes/control/control.hpp
 // documents the parameters). MIDI arrives as MidiInput events from the device's actor
-// (hardware/midi_device_actor.hpp) through the hub.
+// (actors/devices/midi_device.hpp) through the hub.
 
 #include "actors/controllers/midi.hpp"
 

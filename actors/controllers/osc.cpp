@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstring>
 #include <thread>
+#include <spdlog/spdlog.h>
 
 #include "actors/controllers/common.hpp"
 #include "graph/params.hpp"
@@ -248,10 +249,9 @@ std::string start(self_ptr self) {
     return "listen: cannot bind " + listen + ": " + why;
   }
   if ((ntohl(addr->sin_addr.s_addr) >> 24) != 127)
-    std::fprintf(stderr,
-                 "studiograph: %s: OSC listens on %s, beyond this machine; OSC carries no "
-                 "credentials, so anyone who can reach it controls the graph\n",
-                 st.id.c_str(), listen.c_str());
+    spdlog::warn("{}: OSC listens on {}, beyond this machine; OSC carries no credentials, so "
+                 "anyone who can reach it controls the graph",
+                 st.id, listen);
   st.rx = std::make_unique<receiver>(caf::actor_cast<caf::actor>(self), fd);
   const auto* e = st.mirror.param(st.id, "echo_to");
   const std::string echo = e ? e->value().string_value() : std::string();

@@ -8,6 +8,7 @@
 #include <optional>
 #include <regex>
 #include <set>
+#include <spdlog/spdlog.h>
 
 #include "actors/controllers/common.hpp"
 
@@ -261,12 +262,6 @@ void put(self_ptr self, const v1::Panel& in, const std::string& reason, const v1
                 });
 }
 
-v1::PanelReply refuse(status_code code, const std::string& field, const std::string& what) {
-  v1::PanelReply r;
-  *r.mutable_status() = make_status(code, field + ": " + what, field);
-  return r;
-}
-
 // -- input -----------------------------------------------------------------------------------
 
 void stamp(self_ptr self, const std::string& panel, v1::Origin& o) {
@@ -385,10 +380,9 @@ bool learn_from(self_ptr self, const v1::MidiInput& in) {
   if (!req.panel().empty()) {
     auto it = st.panels.find(req.panel());
     if (it == st.panels.end()) {
-      v1::LearnReply r;
-      *r.mutable_status() = make_status(code_not_found, "panel: '" + req.panel() +
-                                                          "' was deleted while learning", "panel");
-      finish_learn(self, std::move(r));
+      finish_learn(self, status_reply<v1::LearnReply>(code_not_found, "panel",
+                                                      "panel: '" + req.panel() +
+                                                        "' was deleted while learning"));
       return true;
     }
     if (it->second.type() != kind || !device_matches(it->second, in))
@@ -406,13 +400,11 @@ bool learn_from(self_ptr self, const v1::MidiInput& in) {
       const std::string id = kind == v1::PANEL_TYPE_KNOB ? "learned-knobs" : "learned-pads";
       auto it = st.panels.find(id);
       if (it != st.panels.end() && it->second.type() != kind) {
-        v1::LearnReply r;
-        *r.mutable_status() = make_status(
-          code_failed_precondition,
-          "panel: '" + id + "' exists and is not a " +
-            (kind == v1::PANEL_TYPE_KNOB ? "knob" : "pad") + " panel; name a panel to learn into",
-          "panel");
-        finish_learn(self, std::move(r));
+        finish_learn(self,
+                     status_reply<v1::LearnReply>(code_failed_precondition, "panel",
+                                                  "panel: '" + id + "' exists and is not a " +
+                                                    (kind == v1::PANEL_TYPE_KNOB ? "knob" : "pad") +
+                                                    " panel; name a panel to learn into"));
         return true;
       }
       if (it != st.panels.end()) {
@@ -434,11 +426,9 @@ bool learn_from(self_ptr self, const v1::MidiInput& in) {
       maps->DeleteSubrange(i, 1);
   *p.add_mappings() = mp;
   if (p.mappings_size() > max_mappings) {
-    v1::LearnReply r;
-    *r.mutable_status() = make_status(code_resource_exhausted,
-                                      "panel: '" + p.id() + "' has no room for another mapping",
-                                      "panel");
-    finish_learn(self, std::move(r));
+    finish_learn(self, status_reply<v1::LearnReply>(code_resource_exhausted, "panel",
+                                                    "panel: '" + p.id() +
+                                                      "' has no room for another mapping"));
     return true;
   }
   v1::LearnReply learned;
@@ -520,11 +510,8 @@ void with_fresh_mirror(self_ptr self, F f) {
 void start_learn(self_ptr self, const v1::LearnRequest& req,
                  caf::typed_response_promise<v1::LearnReply> promise) {
   auto& st = self->state;
-  auto refuse_learn = [&promise](status_code code, const std::string& field,
-                                 const std::string& w) {
-    v1::LearnReply r;
-    *r.mutable_status() = make_status(code, field + ": " + w, field);
-    promise.deliver(r);
+  auto refuse_learn = [&promise](status_code code, const std::string& field, const std::string& w) {
+    promise.deliver(status_reply<v1::LearnReply>(code, field, field + ": " + w));
   };
   if (req.target().find('.') == std::string::npos) {
     if (auto why = check_event_node(st.mirror, req.target()); !why.empty())
@@ -568,7 +555,8 @@ panel_actor::behavior_type behavior(self_ptr self) {
     [self](const v1::GetPanelRequest& req) {
       auto it = self->state.panels.find(req.id());
       if (it == self->state.panels.end())
-        return refuse(code_not_found, "id", "no panel '" + req.id() + "'");
+        return status_reply<v1::PanelReply>(code_not_found, "id",
+                                            "id: no panel '" + req.id() + "'");
       v1::PanelReply r;
       *r.mutable_status() = make_status(code_ok, "");
       *r.mutable_panel() = it->second;
@@ -585,14 +573,17 @@ panel_actor::behavior_type behavior(self_ptr self) {
           *r.mutable_status() = *bad;
           rp.deliver(r);
         } else if (req.create() && exists) {
-          rp.deliver(refuse(code_already_exists, "panel.id",
-                            "panel '" + req.panel().id() + "' exists (update it instead)"));
+          rp.deliver(status_reply<v1::PanelReply>(code_already_exists, "panel.id",
+                                                  "panel.id: panel '" + req.panel().id() +
+                                                    "' exists (update it instead)"));
         } else if (!req.create() && !exists) {
-          rp.deliver(refuse(code_not_found, "panel.id",
-                            "no panel '" + req.panel().id() + "' (create it first)"));
+          rp.deliver(status_reply<v1::PanelReply>(code_not_found, "panel.id",
+                                                  "panel.id: no panel '" + req.panel().id() +
+                                                    "' (create it first)"));
         } else if (req.create() && static_cast<int>(st.panels.size()) >= max_panels) {
-          rp.deliver(refuse(code_resource_exhausted, "panel.id",
-                            "at most " + std::to_string(max_panels) + " panels"));
+          rp.deliver(status_reply<v1::PanelReply>(code_resource_exhausted, "panel.id",
+                                                  "panel.id: at most " +
+                                                    std::to_string(max_panels) + " panels"));
         } else {
           put(self, req.panel(), req.create() ? "created" : "updated",
               origin_or(req.origin(), "panels"),
@@ -604,7 +595,8 @@ panel_actor::behavior_type behavior(self_ptr self) {
     [self](const v1::ActivatePanelRequest& req) -> caf::result<v1::PanelReply> {
       auto it = self->state.panels.find(req.id());
       if (it == self->state.panels.end())
-        return refuse(code_not_found, "id", "no panel '" + req.id() + "'");
+        return status_reply<v1::PanelReply>(code_not_found, "id",
+                                            "id: no panel '" + req.id() + "'");
       auto p = it->second;
       p.set_active(req.active());
       auto rp = self->make_response_promise<v1::PanelReply>();
@@ -615,7 +607,8 @@ panel_actor::behavior_type behavior(self_ptr self) {
     [self](const v1::DeletePanelRequest& req) -> caf::result<v1::PanelReply> {
       auto it = self->state.panels.find(req.id());
       if (it == self->state.panels.end())
-        return refuse(code_not_found, "id", "no panel '" + req.id() + "'");
+        return status_reply<v1::PanelReply>(code_not_found, "id",
+                                            "id: no panel '" + req.id() + "'");
       auto last = it->second;
       last.set_rev(last.rev() + 1);
       *last.mutable_origin() = origin_or(req.origin(), "panels");
@@ -642,11 +635,8 @@ panel_actor::behavior_type behavior(self_ptr self) {
       auto& st = self->state;
       if (!st.learn || st.learn->id != id)
         return;
-      v1::LearnReply r;
-      *r.mutable_status() = make_status(code_deadline_exceeded,
-                                        "timeout_ms: no MIDI control moved in time",
-                                        "timeout_ms");
-      finish_learn(self, std::move(r));
+      finish_learn(self, status_reply<v1::LearnReply>(code_deadline_exceeded, "timeout_ms",
+                                                      "timeout_ms: no MIDI control moved in time"));
     },
     [self](const v1::Event& ev) {
       auto& st = self->state;
@@ -685,7 +675,7 @@ panel_actor spawn_panel_authority(caf::actor_system& sys, const hub_actor& hub,
           [self](v1::StoredPanels& stored) {
             auto& st = self->state;
             if (stored.status().code() != code_ok) {
-              std::fprintf(stderr, "studiograph: panels: %s\n", stored.status().message().c_str());
+              spdlog::error("panels: {}", stored.status().message());
               return;
             }
             std::set<std::pair<int, std::string>> active;
@@ -698,8 +688,7 @@ panel_actor spawn_panel_authority(caf::actor_system& sys, const hub_actor& hub,
             }
           },
           [](const caf::error& e) {
-            std::fprintf(stderr, "studiograph: panels: the store did not answer: %s\n",
-                         caf::to_string(e).c_str());
+            spdlog::error("panels: the store did not answer: {}", caf::to_string(e));
           });
     }
     return behavior(self);

@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include <spdlog/spdlog.h>
 
 #include "actors/store/state_store.hpp"
 
@@ -80,7 +81,7 @@ writer_state::~writer_state() {
   try {
     write_pending();
   } catch (const std::exception& e) {
-    std::cerr << "store: " << pending_count() << " pending value(s) lost: " << e.what() << '\n';
+    spdlog::error("store: {} pending value(s) lost: {}", pending_count(), e.what());
   }
 }
 
@@ -357,7 +358,7 @@ store_actor spawn_store_writer(caf::actor_system& sys, std::unique_ptr<state_sto
         std::string lost = std::to_string(st.pending_count()) +
                            " pending value(s) lost at shutdown: " + *error;
         publish_status(self, v1::NodeStatus::STATE_FAILED, lost);
-        std::cerr << "store: " << lost << '\n';
+        spdlog::error("store: {}", lost);
         st.upserts.clear();
         st.clears.clear();
       }

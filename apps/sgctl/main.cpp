@@ -31,6 +31,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "apps/client/state_client.hpp"
+#include "apps/logging.hpp"
 #include "graph/loader.hpp"
 #include "graph/params.hpp"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -1551,6 +1552,8 @@ int main(int argc, char** argv) {
   global_options g;
   app.add_option("--addr", g.addr, "gateway address HOST:PORT")->capture_default_str();
   app.add_flag("--json", g.json, "print one JSON object per reply or event");
+  std::string log_level = "warn";
+  sg::add_log_level_option(app, log_level);
   app.add_option("--timeout", g.timeout_s, "seconds per request (watch: no limit)")
     ->capture_default_str()
     ->check(CLI::PositiveNumber);
@@ -1713,6 +1716,7 @@ int main(int argc, char** argv) {
     app.exit(e);
     return exit_usage;
   }
+  sg::start_logging("sgctl", log_level);
 
   if (!g.token_file.empty())
     if (auto e = sg::read_token_file(g.token_file, g.security.token)) {

@@ -11,12 +11,13 @@
 
 #include "actors/gateway/gateway.hpp"
 #include "actors/runtime.hpp"
+#include "apps/logging.hpp"
 #include "apps/studiograph/score_player.hpp"
 #include "graph/loader.hpp"
 #include "graph/params.hpp"
 #include "graph/score.hpp"
 #include "hardware/audio_driver.hpp"
-#include "hardware/domain.hpp"
+#include "hardware/audio_domain.hpp"
 
 namespace {
 
@@ -87,21 +88,19 @@ std::string joined(const google::protobuf::RepeatedPtrField<std::string>& xs) {
 void reload(runtime& rt, const std::string& path) {
   v1::GraphSpec spec;
   if (!load(path, spec)) {
-    std::cerr << "studiograph: reload refused; the running graph is unchanged\n";
+    spdlog::error("reload refused; the running graph is unchanged");
     return;
   }
   apply_osc(spec);
   auto reply = rt.apply_graph(spec);
   if (reply.status().code() != 0) {
-    std::cerr << "studiograph: reload failed: " << reply.status().message()
-              << "; the running graph is unchanged\n";
+    spdlog::error("reload failed: {}; the running graph is unchanged", reply.status().message());
     return;
   }
   const auto& a = reply.applied();
-  std::cout << "studiograph: reloaded " << path << " (graph rev " << a.graph_rev()
-            << "): added " << joined(a.added()) << ", removed " << joined(a.removed())
-            << ", retyped " << joined(a.retyped()) << ", changed " << joined(a.changed())
-            << std::endl;
+  spdlog::info("reloaded {} (graph rev {}): added {}, removed {}, retyped {}, changed {}", path,
+               a.graph_rev(), joined(a.added()), joined(a.removed()), joined(a.retyped()),
+               joined(a.changed()));
 }
 
 bool load(const std::string& path, v1::GraphSpec& spec) {
@@ -203,8 +202,9 @@ int cmd_run(const std::string& path, const gateway_options& gw_opts, double dura
     return gateway_failed;
   }
   if (!is_loopback_listen(gw_opts.listen) && gw_opts.tls_cert.empty())
-    std::cerr << "studiograph: warning: serving " << gw_opts.listen
-              << " without TLS: access tokens travel in plaintext (use --tls-cert/--tls-key)\n";
+    spdlog::warn("serving {} without TLS: access tokens travel in plaintext (use "
+                 "--tls-cert/--tls-key)",
+                 gw_opts.listen);
   v1::GraphSpec spec;
   if (!load(path, spec))
     return invalid_graph;
@@ -214,9 +214,9 @@ int cmd_run(const std::string& path, const gateway_options& gw_opts, double dura
       return invalid_graph;
     }
     if (!is_loopback_listen(osc_listen))
-      std::cerr << "studiograph: warning: OSC on " << osc_listen
-                << " accepts unauthenticated writes from that network (OSC has no access "
-                   "control; prefer loopback or a firewalled interface)\n";
+      spdlog::warn("OSC on {} accepts unauthenticated writes from that network (OSC has no "
+                   "access control; prefer loopback or a firewalled interface)",
+                   osc_listen);
     apply_osc(spec);
   }
   std::vector<score_event> score;
@@ -360,6 +360,8 @@ int main(int argc, char** argv) {
   app.footer("Exit codes: 0 ok, 1 usage, 2 invalid graph, 3 the graph could not start, "
              "4 the gateway could not start.");
   app.require_subcommand(1);
+  std::string log_level = "info";
+  add_log_level_option(app, log_level);
   std::string path, listen = "127.0.0.1:50051", out;
   double duration = 0, seconds = 10;
   uint32_t block = 0;
@@ -409,6 +411,7 @@ int main(int argc, char** argv) {
   run->add_option("--score", score, "Notes and triggers to play (YAML, see GRAPH_FORMAT.md)");
 
   CLI11_PARSE(app, argc, argv);
+  start_logging("studiograph", log_level);
   if (run->parsed()) {
     gw_opts.listen = listen;
     return cmd_run(path, gw_opts, duration, state, score);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <spdlog/spdlog.h>
 
 namespace sg {
 
@@ -61,11 +62,9 @@ void score_player::play() {
         ++sent_;
         continue;
       }
-      std::cerr << "studiograph: score: " << ev.node << " at " << ev.at
-                << " s: " << reply.status().message() << std::endl;
+      spdlog::warn("score: {} at {} s: {}", ev.node, ev.at, reply.status().message());
     } catch (const std::exception& e) {
-      std::cerr << "studiograph: score: " << ev.node << " at " << ev.at << " s: " << e.what()
-                << std::endl;
+      spdlog::warn("score: {} at {} s: {}", ev.node, ev.at, e.what());
     }
     ++refused_;
   }

@@ -103,6 +103,45 @@ INSTANTIATE_TEST_SUITE_P(
              into_mix, "node 'src' (video.camera)", "/dev/video-none"}),
   [](const auto& info) { return info.param.name; });
 
+// A video node that reaches no video.output runs nowhere: the apply succeeds (the rest of the
+// graph is fine) and the node is announced as stopped, saying why; a node that does reach the
+// output gets no such status.
+TEST(video_unplaced, a_node_reaching_no_output_is_announced_as_stopped) {
+  SG_REQUIRE_ELEMENTS("videotestsrc", "fakesink");
+  video_session s;
+  auto reply = s.apply(graph_head + R"(  - { id: out, type: video.output, device: screen }
+  - { id: stray, type: video.testsrc }
+edges: [ tone.out -> speaker.in, bars.out -> out.in ]
+)");
+  ASSERT_EQ(reply.status().code(), 0) << reply.status().message();
+  std::vector<v1::NodeStatus> stopped;
+  // The graph_applied event comes first; the announcement follows it in the same turn.
+  ASSERT_TRUE(s.next([](const v1::Event& e) { return e.has_graph_applied(); },
+                     std::chrono::seconds(10)));
+  auto ev = s.next(
+    [](const v1::Event& e) {
+      return e.has_node_status() &&
+             e.node_status().state() == v1::NodeStatus::STATE_STOPPED;
+    },
+    std::chrono::seconds(10));
+  ASSERT_TRUE(ev) << "no stopped status for the stray node";
+  EXPECT_EQ(ev->node_status().node(), "stray");
+  EXPECT_NE(ev->node_status().message().find("reaches no video.output"), std::string::npos)
+    << ev->node_status().message();
+  // bars reaches the output: only one announcement came (the next graph_applied is the marker
+  // that any second one would already have arrived).
+  ASSERT_EQ(s.apply(running_graph).status().code(), 0);
+  auto next = s.next(
+    [](const v1::Event& e) {
+      return e.has_graph_applied() ||
+             (e.has_node_status() && e.node_status().state() == v1::NodeStatus::STATE_STOPPED &&
+              e.node_status().node() != "stray");
+    },
+    std::chrono::seconds(10));
+  ASSERT_TRUE(next);
+  EXPECT_TRUE(next->has_graph_applied()) << next->ShortDebugString();
+}
+
 TEST(video_bad_input_live, a_refused_gst_property_value_changes_nothing_and_says_why) {
   SG_REQUIRE_ELEMENTS("videotestsrc", "videobalance", "appsink");
   video_session s;

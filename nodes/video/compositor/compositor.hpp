@@ -22,7 +22,7 @@
 /// Elements:   per input videoconvert ! capsfilter (format) ! videocrop (cover) !
 ///             compositor.sink_<i-1>; compositor ! capsfilter (size, rate, format)
 /// Events:     VideoLayout (the resolved rectangles) after every change that moved a layer,
-///             stamped with that change's origin and node revision (hardware/video_device_actor).
+///             stamped with that change's origin and node revision (actors/devices/video_device).
 /// Threads:    built on the device actor's thread; mixing on the compositor's streaming
 ///             thread; live changes set pad properties from the device actor's thread (the
 ///             compositor reads them under the pad's object lock for each output frame, so a

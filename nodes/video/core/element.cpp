@@ -62,13 +62,6 @@ bool element::format_chain(int w, int h, int fps, GstElement*& head, GstElement*
   return true;
 }
 
-bool element::set_arg(GstElement* e, const char* property, const std::string& value) {
-  if (!g_object_class_find_property(G_OBJECT_GET_CLASS(e), property))
-    return false;
-  gst_util_set_object_arg(G_OBJECT(e), property, value.c_str());
-  return true;
-}
-
 const element_factory* find_element_factory(std::string_view type) {
   static const std::map<std::string, element_factory, std::less<>> factories = {
     {"video.testsrc", make_testsrc_element},   {"video.camera", make_camera_element},

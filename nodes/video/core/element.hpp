@@ -68,8 +68,6 @@ protected:
   /// `head` is the first element, `tail` the capsfilter.
   bool format_chain(int w, int h, int fps, GstElement*& head, GstElement*& tail,
                     std::string& error);
-  /// Sets `property` from its text form (enums by nick); false when it does not apply.
-  static bool set_arg(GstElement* e, const char* property, const std::string& value);
 
   GstElement* bin_ = nullptr;
 };

@@ -1,4 +1,4 @@
-#include "hardware/midi_device_actor.hpp"
+#include "actors/devices/midi_device.hpp"
 
 #include <memory>
 

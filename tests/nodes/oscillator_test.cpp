@@ -22,22 +22,22 @@ struct freq_case {
   double hz;
 };
 
-class osc_frequency : public ::testing::TestWithParam<freq_case> {};
+class oscillator_frequency : public ::testing::TestWithParam<freq_case> {};
 
-TEST_P(osc_frequency, measured_over_one_second_within_a_tenth_of_a_hertz) {
+TEST_P(oscillator_frequency, measured_over_one_second_within_a_tenth_of_a_hertz) {
   const auto [wave, hz] = GetParam();
   kernel_harness h("audio.osc", {{"waveform", wave}, {"frequency", hz}, {"level", 0}});
   h.run(48000);
   EXPECT_NEAR(frequency(h.out()[0], rate), hz, 0.1) << names[wave];
 }
 
-INSTANTIATE_TEST_SUITE_P(osc, osc_frequency,
+INSTANTIATE_TEST_SUITE_P(oscillator, oscillator_frequency,
                          ::testing::Values(freq_case{0, 440}, freq_case{1, 440},
                                            freq_case{2, 440}, freq_case{3, 440},
                                            freq_case{1, 1000}, freq_case{2, 3000},
                                            freq_case{3, 55.5}, freq_case{1, 7000}));
 
-TEST(osc, frequency_holds_at_other_sample_rates) {
+TEST(oscillator, frequency_holds_at_other_sample_rates) {
   for (double fs : {44100.0, 96000.0})
     for (int wave = 0; wave < 4; ++wave) {
       kernel_harness h("audio.osc", {{"waveform", wave}, {"frequency", 440}, {"level", 0}}, {}, 0,
@@ -52,9 +52,9 @@ struct level_case {
   double crest_db;  // peak over RMS of the ideal waveform
 };
 
-class osc_level : public ::testing::TestWithParam<level_case> {};
+class oscillator_level : public ::testing::TestWithParam<level_case> {};
 
-TEST_P(osc_level, rms_follows_the_level_with_the_waveforms_crest_factor) {
+TEST_P(oscillator_level, rms_follows_the_level_with_the_waveforms_crest_factor) {
   const auto [wave, crest] = GetParam();
   for (double level : {0.0, -6.0, -30.0}) {
     kernel_harness h("audio.osc", {{"waveform", wave}, {"frequency", 100}, {"level", level}});
@@ -66,11 +66,11 @@ TEST_P(osc_level, rms_follows_the_level_with_the_waveforms_crest_factor) {
 }
 
 // Sine and square: √2 and 1; saw and triangle: √3.
-INSTANTIATE_TEST_SUITE_P(osc, osc_level,
+INSTANTIATE_TEST_SUITE_P(oscillator, oscillator_level,
                          ::testing::Values(level_case{0, 3.0103}, level_case{1, 4.7712},
                                            level_case{2, 0.0}, level_case{3, 4.7712}));
 
-TEST(osc, level_minus_120_is_silence) {
+TEST(oscillator, level_minus_120_is_silence) {
   for (int wave = 0; wave < 4; ++wave) {
     kernel_harness h("audio.osc", {{"waveform", wave}, {"level", -120}});
     h.run(4800);
@@ -121,9 +121,9 @@ struct alias_case {
   double audible_db;      // alias power below 8 kHz, where nothing masks it
 };
 
-class osc_aliasing : public ::testing::TestWithParam<alias_case> {};
+class oscillator_aliasing : public ::testing::TestWithParam<alias_case> {};
 
-TEST_P(osc_aliasing, folded_power_is_far_below_a_naive_waveform) {
+TEST_P(oscillator_aliasing, folded_power_is_far_below_a_naive_waveform) {
   const auto [wave, bins, at_most, below, audible] = GetParam();
   const double hz = bin_hz(bins);
   kernel_harness h("audio.osc", {{"waveform", wave}, {"frequency", hz}, {"level", 0}});
@@ -133,16 +133,16 @@ TEST_P(osc_aliasing, folded_power_is_far_below_a_naive_waveform) {
     const double phase = static_cast<double>(n * bins % fft_size) / fft_size;  // exact
     ref[n] = static_cast<float>(naive(wave, phase));
   }
-  const double osc = alias_db(h.out()[0], bins, rate / 2);
+  const double ours = alias_db(h.out()[0], bins, rate / 2);
   const double reference = alias_db(ref, bins, rate / 2);
-  EXPECT_LE(osc, at_most) << names[wave] << " at " << hz << " Hz, naive " << reference;
-  EXPECT_LE(osc, reference - below) << names[wave] << " at " << hz << " Hz";
+  EXPECT_LE(ours, at_most) << names[wave] << " at " << hz << " Hz, naive " << reference;
+  EXPECT_LE(ours, reference - below) << names[wave] << " at " << hz << " Hz";
   const double low = alias_db(h.out()[0], bins, 8000);
   EXPECT_LE(low, audible) << names[wave] << " at " << hz << " Hz, naive "
                           << alias_db(ref, bins, 8000);
 }
 
-INSTANTIATE_TEST_SUITE_P(osc, osc_aliasing,
+INSTANTIATE_TEST_SUITE_P(oscillator, oscillator_aliasing,
                          ::testing::Values(alias_case{1, 6827, -20, 10, -42},
                                            alias_case{1, 1707, -28, 13, -53},
                                            alias_case{2, 6827, -20, 10, -50},
@@ -150,7 +150,7 @@ INSTANTIATE_TEST_SUITE_P(osc, osc_aliasing,
                                            alias_case{3, 6827, -33, 8, -70},
                                            alias_case{3, 1707, -56, 11, -86}));
 
-TEST(osc, sine_and_triangle_stay_continuous_through_a_frequency_change) {
+TEST(oscillator, sine_and_triangle_stay_continuous_through_a_frequency_change) {
   for (int wave : {0, 3}) {
     // Odd block size so the change lands mid-cycle, at an arbitrary phase.
     kernel_harness h("audio.osc", {{"waveform", wave}, {"frequency", 441}, {"level", 0}});
@@ -166,7 +166,7 @@ TEST(osc, sine_and_triangle_stay_continuous_through_a_frequency_change) {
   }
 }
 
-TEST(osc, saw_ramp_continues_from_its_phase_when_the_frequency_changes) {
+TEST(oscillator, saw_ramp_continues_from_its_phase_when_the_frequency_changes) {
   kernel_harness h("audio.osc", {{"waveform", 1}, {"frequency", 441}, {"level", 0}});
   h.run(12000, 100);  // 110.25 cycles: the change lands a quarter into the ramp
   h.set("frequency", 1000);
@@ -180,7 +180,7 @@ TEST(osc, saw_ramp_continues_from_its_phase_when_the_frequency_changes) {
   EXPECT_NEAR(x[12000], 2 * 0.25 - 1, 1e-3);
 }
 
-TEST(osc, pulse_width_sets_the_fraction_of_the_cycle_the_square_is_high) {
+TEST(oscillator, pulse_width_sets_the_fraction_of_the_cycle_the_square_is_high) {
   for (double pw : {0.1, 0.25, 0.5, 0.8}) {
     kernel_harness h("audio.osc",
                      {{"waveform", 2}, {"frequency", 100}, {"level", 0}, {"pulse_width", pw}});
@@ -193,7 +193,7 @@ TEST(osc, pulse_width_sets_the_fraction_of_the_cycle_the_square_is_high) {
   }
 }
 
-TEST(osc, waveform_change_crossfades_instead_of_jumping) {
+TEST(oscillator, waveform_change_crossfades_instead_of_jumping) {
   kernel_harness h("audio.osc", {{"waveform", 0}, {"frequency", 441}, {"level", 0}});
   h.run(12100, 100);  // phase 0.169: sine 0.87, triangle 0.68
   h.set("waveform", 3);
@@ -206,7 +206,7 @@ TEST(osc, waveform_change_crossfades_instead_of_jumping) {
   EXPECT_NEAR(db(rms(range(x, 13000))), -4.77, 0.05);
 }
 
-TEST(osc, live_level_change_glides) {
+TEST(oscillator, live_level_change_glides) {
   kernel_harness h("audio.osc", {{"waveform", 0}, {"frequency", 440}, {"level", -40}});
   h.run(4800, 100);
   h.set("level", 0);

@@ -1,4 +1,4 @@
-#include "nodes/audio/osc/osc.hpp"
+#include "nodes/audio/oscillator/oscillator.hpp"
 
 #include <cmath>
 
@@ -38,21 +38,21 @@ double wrap(double phase) noexcept SG_NONBLOCKING {
   return phase >= 1.0 ? phase - 1.0 : phase;
 }
 
-osc_kernel::wave to_wave(double v) noexcept SG_NONBLOCKING {
+oscillator_kernel::wave to_wave(double v) noexcept SG_NONBLOCKING {
   const auto i = static_cast<int>(v + 0.5);
-  return static_cast<osc_kernel::wave>(i < 0 ? 0 : i > 3 ? 3 : i);
+  return static_cast<oscillator_kernel::wave>(i < 0 ? 0 : i > 3 ? 3 : i);
 }
 
 } // namespace
 
-void osc_kernel::configure(const param_values& values) {
+void oscillator_kernel::configure(const param_values& values) {
   wave_ = fading_wave_ = to_wave(values.numbers[waveform]);
   frequency_ = values.numbers[frequency];
   level_db_ = static_cast<float>(values.numbers[level]);
   pulse_width_ = static_cast<float>(values.numbers[pulse_width]);
 }
 
-void osc_kernel::prepare(const audio_format& format, const port_layout&) {
+void oscillator_kernel::prepare(const audio_format& format, const port_layout&) {
   sample_rate_ = format.sample_rate;
   fade_frames_ = static_cast<uint32_t>(0.005 * sample_rate_) + 1;
   set_frequency(frequency_);
@@ -60,14 +60,14 @@ void osc_kernel::prepare(const audio_format& format, const port_layout&) {
   width_.prepare(sample_rate_, pulse_width_);
 }
 
-void osc_kernel::set_frequency(double hz) noexcept {
+void oscillator_kernel::set_frequency(double hz) noexcept {
   frequency_ = hz;
   // PolyBLEP needs fewer than two frames per half cycle; above 0.49 fs it would also alias.
   const double inc = hz / sample_rate_;
   inc_ = inc < 0.0 ? 0.0 : inc > 0.49 ? 0.49 : inc;
 }
 
-void osc_kernel::set_param(uint32_t index, double value) noexcept {
+void oscillator_kernel::set_param(uint32_t index, double value) noexcept {
   switch (index) {
     case waveform:
       if (to_wave(value) != wave_) {
@@ -90,7 +90,7 @@ void osc_kernel::set_param(uint32_t index, double value) noexcept {
   }
 }
 
-inline double osc_kernel::shape(wave w, double p, double pw) const noexcept {
+inline double oscillator_kernel::shape(wave w, double p, double pw) const noexcept {
   const double dt = inc_;
   switch (w) {
     case sine:
@@ -108,8 +108,8 @@ inline double osc_kernel::shape(wave w, double p, double pw) const noexcept {
   return 0.0;
 }
 
-template <osc_kernel::wave W>
-void osc_kernel::steady(float* out, uint32_t frames) noexcept {
+template <oscillator_kernel::wave W>
+void oscillator_kernel::steady(float* out, uint32_t frames) noexcept {
   const float g = gain_.current();
   const double pw = width_.current();
   const double inc = inc_;
@@ -121,7 +121,7 @@ void osc_kernel::steady(float* out, uint32_t frames) noexcept {
   phase_ = p;
 }
 
-process_status osc_kernel::process(process_context& ctx) noexcept {
+process_status oscillator_kernel::process(process_context& ctx) noexcept {
   float* out = ctx.out[0].channels[0];
   if (fade_left_ == 0 && gain_.settled() && width_.settled()) {
     // Nothing gliding: one loop per waveform with the level and width fixed.
@@ -148,7 +148,7 @@ process_status osc_kernel::process(process_context& ctx) noexcept {
   return process_status::ok;
 }
 
-node_info osc_info() {
+node_info oscillator_info() {
   node_info info;
   info.type = "audio.osc";
   info.summary = "Band-limited oscillator: sine, saw, square, triangle";
@@ -162,7 +162,7 @@ node_info osc_info() {
     {"pulse_width", param_type::real, 0.05, 0.95, 0.5, "",
      "Fraction of the cycle a square is high"},
   };
-  info.make = [] { return std::make_unique<osc_kernel>(); };
+  info.make = [] { return std::make_unique<oscillator_kernel>(); };
   return info;
 }
 

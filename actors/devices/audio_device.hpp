@@ -1,7 +1,7 @@
 #pragma once
 
 #include "actors/protocols.hpp"
-#include "hardware/domain.hpp"
+#include "hardware/audio_domain.hpp"
 
 namespace sg {
 

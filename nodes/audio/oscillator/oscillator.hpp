@@ -18,7 +18,7 @@
 
 namespace sg {
 
-class osc_kernel final : public kernel {
+class oscillator_kernel final : public kernel {
 public:
   enum param : uint32_t { waveform = 0, frequency = 1, level = 2, pulse_width = 3 };
   enum wave : uint32_t { sine = 0, saw = 1, square = 2, triangle = 3 };
@@ -50,6 +50,6 @@ private:
   smoothed_gain width_;  // a one-pole smoother, here for the pulse width
 };
 
-node_info osc_info();
+node_info oscillator_info();
 
 } // namespace sg

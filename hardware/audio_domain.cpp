@@ -1,4 +1,4 @@
-#include "hardware/domain.hpp"
+#include "hardware/audio_domain.hpp"
 
 #include <map>
 #include <numeric>

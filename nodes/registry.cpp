@@ -1,3 +1,6 @@
+// The registry of every node family: audio, video (their descriptors; the GStreamer elements
+// are in sg_video), control and store nodes. A new node type is added here.
+
 #include "nodes/audio/compressor/compressor.hpp"
 #include "nodes/audio/delay/delay.hpp"
 #include "nodes/audio/filter/filter.hpp"
@@ -5,7 +8,7 @@
 #include "nodes/audio/meter/meter.hpp"
 #include "nodes/audio/mixer/mixer.hpp"
 #include "nodes/audio/noise/noise.hpp"
-#include "nodes/audio/osc/osc.hpp"
+#include "nodes/audio/oscillator/oscillator.hpp"
 #include "nodes/audio/output/output.hpp"
 #include "nodes/audio/pan/pan.hpp"
 #include "nodes/audio/player/player.hpp"
@@ -28,7 +31,7 @@ const node_registry& node_registry::builtin() {
     r.add(meter_info());
     r.add(output_info());
     r.add(store_info());
-    r.add(osc_info());
+    r.add(oscillator_info());
     r.add(noise_info());
     r.add(pan_info());
     r.add(filter_info());

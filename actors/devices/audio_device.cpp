@@ -1,4 +1,4 @@
-#include "hardware/audio_device_actor.hpp"
+#include "actors/devices/audio_device.hpp"
 
 #include <chrono>
 

@@ -1,4 +1,4 @@
-#include "hardware/video_device_actor.hpp"
+#include "actors/devices/video_device.hpp"
 
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
