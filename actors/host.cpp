@@ -12,6 +12,7 @@
 #include "actors/controllers/panels.hpp"
 #include "actors/devices/audio_device.hpp"
 #include "actors/devices/midi_device.hpp"
+#include "actors/devices/specs.hpp"
 #include "actors/devices/video_device.hpp"
 #include "actors/state/layers.hpp"
 #include "actors/store/state_store.hpp"
@@ -74,7 +75,7 @@ void publish(self_ptr self, v1::Event ev) {
 /// Video nodes that reach no video.output run nowhere: said in the log and as their node status
 /// (stopped), where a client watching the graph looks, instead of leaving them silently idle.
 void announce_unplaced_video(self_ptr self, const v1::GraphSpec& graph) {
-  for (const auto& id : unplaced_video_nodes(graph, node_registry::builtin())) {
+  for (const auto& id : unplaced_video_nodes(to_graph_spec(graph))) {
     const std::string why = "runs nowhere: it reaches no video.output";
     spdlog::warn("video node '{}' {}", id, why);
     v1::Event ev;
@@ -475,11 +476,11 @@ std::map<std::string, kernel_binding> bindings_of(const host_state& st) {
   std::map<std::string, kernel_binding> out;
   for (size_t d = 0; d < st.domains.size(); ++d)
     for (size_t i = 0; i < st.domains[d].nodes.size(); ++i)
-      out[st.domains[d].nodes[i].id()] = {st.devices[d], static_cast<uint32_t>(i)};
+      out[st.domains[d].nodes[i].id] = {st.devices[d], static_cast<uint32_t>(i)};
   for (size_t v = 0; v < st.video_domains.size(); ++v)
     for (size_t i = 0; i < st.video_domains[v].nodes.size(); ++i)
-      out[st.video_domains[v].nodes[i].id()] = {st.devices[st.domains.size() + v],
-                                                static_cast<uint32_t>(i)};
+      out[st.video_domains[v].nodes[i].id] = {st.devices[st.domains.size() + v],
+                                              static_cast<uint32_t>(i)};
   return out;
 }
 
@@ -689,11 +690,11 @@ void switch_devices(self_ptr self, std::shared_ptr<apply_plan> plan,
     complete();
     return;
   }
-  auto domains = std::make_shared<std::vector<audio_domain>>(
-    split_domains(effective_graph(*plan), node_registry::builtin()));
+  const graph_spec media = to_graph_spec(effective_graph(*plan));
+  auto domains = std::make_shared<std::vector<audio_domain>>(split_domains(media));
   // Video pipelines are built (not played) first: a graph they cannot run fails the apply
   // before any running device is touched.
-  auto video = split_video_domains(effective_graph(*plan), node_registry::builtin());
+  auto video = split_video_domains(media);
   for (const auto& v : video)
     if (auto error = check_video_domain(v); !error.empty()) {
       finish_apply(self, held_nodes, rp,

@@ -22,19 +22,23 @@ using namespace sg;
 /// meter on the mixer) so a diff has something to add.
 audio_domain domain(bool extra) {
   audio_domain d;
-  d.device.set_name("main");
-  d.device.set_sample_rate(48000);
-  d.device.set_block(64);
-  d.device.set_channels(2);
+  d.device.name = "main";
+  d.device.kind = "audio";
+  d.device.sample_rate = 48000;
+  d.device.block = 64;
+  d.device.channels = 2;
   auto add = [&](const std::string& id, const char* type) {
-    v1::NodeSpec n;
-    n.set_id(id);
-    n.set_type(type);
+    node_spec n;
+    n.id = id;
+    n.type = type;
+    n.info = node_registry::builtin().find(type);
+    n.values = n.info->defaults();
     d.nodes.push_back(n);
     return static_cast<uint32_t>(d.nodes.size() - 1);
   };
   auto mixer = add("mix", "audio.mixer");
-  (*d.nodes[mixer].mutable_params())["inputs"].set_int_value(8);
+  auto& mix = d.nodes[mixer];
+  mix.values.numbers[mix.info->param_index("inputs")] = 8;
   for (int i = 0; i < 8; ++i) {
     const std::string k = std::to_string(i);
     auto o = add("osc" + k, "audio.osc");

@@ -3,8 +3,6 @@
 #include <map>
 #include <numeric>
 
-#include "graph/params.hpp"
-
 namespace sg {
 
 namespace {
@@ -25,45 +23,45 @@ bool has_audio_ports(const node_info& info) {
 
 } // namespace
 
-std::vector<audio_domain> split_domains(const v1::GraphSpec& spec, const node_registry& reg) {
+std::vector<audio_domain> split_domains(const graph_spec& spec) {
   std::vector<audio_domain> domains;
   std::map<std::string, size_t> device_index;
-  for (const auto& d : spec.devices())
-    if (d.kind() == "audio") {
-      device_index[d.name()] = domains.size();
+  for (const auto& d : spec.devices)
+    if (d.kind == "audio") {
+      device_index[d.name] = domains.size();
       domains.push_back({d, {}, {}});
     }
   if (domains.empty())
     return domains;
   std::map<std::string, size_t> node_index;
-  for (int i = 0; i < spec.nodes_size(); ++i)
-    node_index[spec.nodes(i).id()] = static_cast<size_t>(i);
-  union_find uf(spec.nodes_size());
-  for (const auto& e : spec.edges())
-    uf.join(node_index.at(e.from_node()), node_index.at(e.to_node()));
+  for (size_t i = 0; i < spec.nodes.size(); ++i)
+    node_index[spec.nodes[i].id] = i;
+  union_find uf(spec.nodes.size());
+  for (const auto& e : spec.edges)
+    uf.join(node_index.at(e.from_node), node_index.at(e.to_node));
   // Each component takes the device of a bound node in it, else the first device.
   std::map<size_t, size_t> component_domain;
-  for (int i = 0; i < spec.nodes_size(); ++i) {
-    auto it = device_index.find(spec.nodes(i).device());
+  for (size_t i = 0; i < spec.nodes.size(); ++i) {
+    auto it = device_index.find(spec.nodes[i].device);
     if (it != device_index.end())
       component_domain[uf.find(i)] = it->second;
   }
-  std::vector<std::pair<size_t, uint32_t>> placed(spec.nodes_size(), {SIZE_MAX, 0});
-  for (int i = 0; i < spec.nodes_size(); ++i) {
-    const auto* info = reg.find(spec.nodes(i).type());
+  std::vector<std::pair<size_t, uint32_t>> placed(spec.nodes.size(), {SIZE_MAX, 0});
+  for (size_t i = 0; i < spec.nodes.size(); ++i) {
+    const node_info* info = spec.nodes[i].info;
     if (!info || !has_audio_ports(*info))
       continue;
     auto it = component_domain.find(uf.find(i));
     const size_t d = it != component_domain.end() ? it->second : 0;
     placed[i] = {d, static_cast<uint32_t>(domains[d].nodes.size())};
-    domains[d].nodes.push_back(spec.nodes(i));
+    domains[d].nodes.push_back(spec.nodes[i]);
   }
-  for (const auto& e : spec.edges()) {
-    auto [df, sf] = placed[node_index.at(e.from_node())];
-    auto [dt, st] = placed[node_index.at(e.to_node())];
+  for (const auto& e : spec.edges) {
+    auto [df, sf] = placed[node_index.at(e.from_node)];
+    auto [dt, st] = placed[node_index.at(e.to_node)];
     if (df == SIZE_MAX || df != dt)
       continue;
-    domains[df].edges.push_back({sf, e.from_port(), st, e.to_port()});
+    domains[df].edges.push_back({sf, e.from_port, st, e.to_port});
   }
   return domains;
 }
@@ -72,22 +70,20 @@ std::unique_ptr<render_plan> compile_domain_plan(const audio_domain& domain,
                                                  const audio_format& format,
                                                  std::string& error) {
   std::vector<plan_node_spec> nodes;
-  for (const auto& n : domain.nodes) {
-    const node_info* info = node_registry::builtin().find(n.type());
-    nodes.push_back({n.id(), info, to_param_values(*info, n), nullptr});
-  }
-  return render_plan::compile(std::move(nodes), domain.edges, format,
-                              domain.device.channels(), error);
+  for (const auto& n : domain.nodes)
+    nodes.push_back({n.id, n.info, n.values, nullptr});
+  return render_plan::compile(std::move(nodes), domain.edges, format, domain.device.channels,
+                              error);
 }
 
 namespace {
 
 /// Same type and the same structural (non-live) parameter values: the kernel can stay.
-bool same_structure(const v1::NodeSpec& a, const v1::NodeSpec& b) {
-  if (a.type() != b.type())
+bool same_structure(const node_spec& a, const node_spec& b) {
+  if (a.type != b.type || !a.info)
     return false;
-  const node_info* info = node_registry::builtin().find(a.type());
-  const auto va = to_param_values(*info, a), vb = to_param_values(*info, b);
+  const node_info* info = a.info;
+  const auto &va = a.values, &vb = b.values;
   for (size_t i = 0; i < info->params.size(); ++i)
     if (!info->params[i].live && (va.numbers[i] != vb.numbers[i] || va.strings[i] != vb.strings[i]))
       return false;
@@ -103,12 +99,11 @@ std::unique_ptr<render_plan> recompile_domain_plan(const audio_domain& domain,
                                                    std::string& error) {
   std::map<std::string, uint32_t> old_slot;
   for (size_t i = 0; i < previous_domain.nodes.size(); ++i)
-    old_slot[previous_domain.nodes[i].id()] = static_cast<uint32_t>(i);
+    old_slot[previous_domain.nodes[i].id] = static_cast<uint32_t>(i);
   std::vector<plan_node_spec> nodes;
   for (const auto& n : domain.nodes) {
-    const node_info* info = node_registry::builtin().find(n.type());
-    plan_node_spec spec{n.id(), info, to_param_values(*info, n), nullptr};
-    auto it = old_slot.find(n.id());
+    plan_node_spec spec{n.id, n.info, n.values, nullptr};
+    auto it = old_slot.find(n.id);
     if (it != old_slot.end() && it->second < previous.size() &&
         same_structure(previous_domain.nodes[it->second], n)) {
       spec.existing = previous.kernel_at(it->second);
@@ -118,32 +113,8 @@ std::unique_ptr<render_plan> recompile_domain_plan(const audio_domain& domain,
     }
     nodes.push_back(std::move(spec));
   }
-  return render_plan::compile(std::move(nodes), domain.edges, format, domain.device.channels(),
+  return render_plan::compile(std::move(nodes), domain.edges, format, domain.device.channels,
                               error);
-}
-
-v1::DomainPlan to_proto(const audio_domain& domain) {
-  v1::DomainPlan p;
-  *p.mutable_device() = domain.device;
-  for (const auto& n : domain.nodes)
-    *p.add_nodes() = n;
-  for (const auto& e : domain.edges) {
-    auto* de = p.add_edges();
-    de->set_from_node(e.from_node);
-    de->set_from_port(e.from_port);
-    de->set_to_node(e.to_node);
-    de->set_to_port(e.to_port);
-  }
-  return p;
-}
-
-audio_domain from_proto(const v1::DomainPlan& p) {
-  audio_domain d;
-  d.device = p.device();
-  d.nodes.assign(p.nodes().begin(), p.nodes().end());
-  for (const auto& e : p.edges())
-    d.edges.push_back({e.from_node(), e.from_port(), e.to_node(), e.to_port()});
-  return d;
 }
 
 } // namespace sg

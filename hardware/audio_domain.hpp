@@ -5,26 +5,23 @@
 #include <string>
 #include <vector>
 
+#include "hardware/specs.hpp"
 #include "nodes/core/render_plan.hpp"
-#include "studiograph/v1/control.pb.h"
-#include "studiograph/v1/graph.pb.h"
 
 namespace sg {
-
-namespace v1 = studiograph::v1;
 
 /// The nodes one audio device renders, in graph order, and the audio edges between them
 /// (indices into `nodes`). A node's slot in the device's plan is its index here.
 struct audio_domain {
-  v1::DeviceSpec device;
-  std::vector<v1::NodeSpec> nodes;
+  device_spec device;
+  std::vector<node_spec> nodes;
   std::vector<plan_edge_spec> edges;
 };
 
 /// Splits a validated graph into audio clock domains. Nodes joined by audio edges share a
 /// domain, the one of the device an audio.output among them is bound to; a chain that reaches
 /// no output (e.g. only a meter) renders on the first audio device.
-std::vector<audio_domain> split_domains(const v1::GraphSpec& spec, const node_registry& reg);
+std::vector<audio_domain> split_domains(const graph_spec& spec);
 
 /// thread: control. Compiles a domain's render plan with fresh kernels configured from the
 /// nodes' parameters; null and `error` set when it cannot. Used by device actors and by
@@ -41,9 +38,5 @@ std::unique_ptr<render_plan> recompile_domain_plan(const audio_domain& domain,
                                                    const render_plan& previous,
                                                    const audio_format& format,
                                                    std::string& error);
-
-/// Domains travel between actors as protobuf.
-v1::DomainPlan to_proto(const audio_domain& domain);
-audio_domain from_proto(const v1::DomainPlan& plan);
 
 } // namespace sg

@@ -8,12 +8,10 @@
 #include <memory>
 #include <string>
 
+#include "hardware/specs.hpp"
 #include "nodes/core/render_plan.hpp"
-#include "studiograph/v1/graph.pb.h"
 
 namespace sg {
-
-namespace v1 = studiograph::v1;
 
 class audio_driver {
 public:
@@ -48,7 +46,7 @@ struct open_result {
 
 /// thread: control. Opens the device `spec` describes and starts rendering `engine`. `auto`
 /// tries a running JACK server, then PulseAudio, then ALSA's default device, then `null`.
-open_result open_audio_driver(const v1::DeviceSpec& spec, render_engine& engine);
+open_result open_audio_driver(const device_spec& spec, render_engine& engine);
 
 /// thread: control. Renders `seconds` of audio as fast as possible into a WAV file
 /// (32-bit float) with the engine's device channel count; returns an error text or empty.

@@ -12,12 +12,11 @@
 namespace sg {
 
 /// JACK, ALSA or PulseAudio through RtAudio; null and `error` set when it cannot open.
-std::unique_ptr<audio_driver> open_rtaudio(const std::string& backend,
-                                           const v1::DeviceSpec& spec, render_engine& engine,
-                                           std::string& error);
+std::unique_ptr<audio_driver> open_rtaudio(const std::string& backend, const device_spec& spec,
+                                           render_engine& engine, std::string& error);
 
 /// The software-clocked device (never fails unless the WAV file cannot be created).
-std::unique_ptr<audio_driver> open_null(const v1::DeviceSpec& spec, render_engine& engine,
+std::unique_ptr<audio_driver> open_null(const device_spec& spec, render_engine& engine,
                                         std::string& error);
 
 /// True when thread `t` runs under SCHED_FIFO or SCHED_RR.

@@ -9,16 +9,16 @@
 
 namespace sg {
 
-midi_input::midi_input(const v1::DeviceSpec& spec, sink deliver)
-  : device_(spec.name()), deliver_(std::move(deliver)) {
-  const auto api = spec.backend() == "jack"   ? RtMidi::UNIX_JACK
-                   : spec.backend() == "alsa" ? RtMidi::LINUX_ALSA
-                                              : RtMidi::UNSPECIFIED;
+midi_input::midi_input(const device_spec& spec, sink deliver)
+    : device_(spec.name), deliver_(std::move(deliver)) {
+  const auto api = spec.backend == "jack"   ? RtMidi::UNIX_JACK
+                   : spec.backend == "alsa" ? RtMidi::LINUX_ALSA
+                                            : RtMidi::UNSPECIFIED;
   in_ = std::make_unique<RtMidiIn>(api, "studiograph-midi", 4096);
   in_->ignoreTypes(true, true, true);  // no sysex, timing clock or active sensing
   in_->setCallback(&midi_input::on_message, this);
-  const auto it = spec.options().find("port");
-  const std::string wanted = it == spec.options().end() ? std::string() : it->second;
+  const auto it = spec.options.find("port");
+  const std::string wanted = it == spec.options.end() ? std::string() : it->second;
   if (wanted.empty()) {
     in_->openVirtualPort(device_);
   } else {

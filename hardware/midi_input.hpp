@@ -18,14 +18,12 @@
 
 #include <boost/lockfree/spsc_queue.hpp>
 
+#include "hardware/specs.hpp"
 #include "nodes/core/realtime.hpp"
-#include "studiograph/v1/graph.pb.h"
 
 class RtMidiIn;
 
 namespace sg {
-
-namespace v1 = studiograph::v1;
 
 /// One channel or system-common message, as the MIDI thread saw it.
 struct midi_message {
@@ -41,7 +39,7 @@ public:
   /// thread: control. Opens the input `spec` names: its backend (jack, alsa or any), a
   /// virtual port named after the device, connected from the source port whose name contains
   /// the option `port` when one is given. Throws std::exception saying why it cannot.
-  midi_input(const v1::DeviceSpec& spec, sink deliver);
+  midi_input(const device_spec& spec, sink deliver);
   /// thread: control. Stops delivery (messages still queued are dropped) and closes the port.
   ~midi_input();
   midi_input(const midi_input&) = delete;

@@ -30,14 +30,14 @@ constexpr long ns_per_s = 1'000'000'000L;
 
 class null_driver final : public audio_driver {
 public:
-  null_driver(const v1::DeviceSpec& spec, render_engine& engine, std::unique_ptr<wav_tap> tap)
-    : engine_(engine), block_(spec.block()), tap_(std::move(tap)) {
-    buffers_.assign(static_cast<size_t>(engine.device_channels()) * block_, 0.0f);
-    for (uint32_t c = 0; c < engine.device_channels(); ++c)
-      channels_.push_back(buffers_.data() + static_cast<size_t>(c) * block_);
-    period_ns_ = static_cast<long>(static_cast<double>(block_) * ns_per_s / spec.sample_rate());
-    thread_ = std::thread([this] { run(); });
-  }
+ null_driver(const device_spec& spec, render_engine& engine, std::unique_ptr<wav_tap> tap)
+     : engine_(engine), block_(spec.block), tap_(std::move(tap)) {
+   buffers_.assign(static_cast<size_t>(engine.device_channels()) * block_, 0.0f);
+   for (uint32_t c = 0; c < engine.device_channels(); ++c)
+     channels_.push_back(buffers_.data() + static_cast<size_t>(c) * block_);
+   period_ns_ = static_cast<long>(static_cast<double>(block_) * ns_per_s / spec.sample_rate);
+   thread_ = std::thread([this] { run(); });
+ }
 
   ~null_driver() override { stop(); }
 
@@ -114,17 +114,16 @@ SNDFILE* open_wav(const std::string& path, uint32_t channels, uint32_t rate, std
 
 } // namespace
 
-std::unique_ptr<audio_driver> open_null(const v1::DeviceSpec& spec, render_engine& engine,
+std::unique_ptr<audio_driver> open_null(const device_spec& spec, render_engine& engine,
                                         std::string& error) {
   std::unique_ptr<wav_tap> tap;
-  auto it = spec.options().find("path");
-  if (it != spec.options().end() && !it->second.empty()) {
-    SNDFILE* f = open_wav(it->second, engine.device_channels(), spec.sample_rate(), error);
+  auto it = spec.options.find("path");
+  if (it != spec.options.end() && !it->second.empty()) {
+    SNDFILE* f = open_wav(it->second, engine.device_channels(), spec.sample_rate, error);
     if (!f)
       return nullptr;
     // Two seconds of ring: the writer drains every 20 ms.
-    tap = std::make_unique<wav_tap>(f, engine.device_channels(), spec.sample_rate() * 2,
-                                    spec.block());
+    tap = std::make_unique<wav_tap>(f, engine.device_channels(), spec.sample_rate * 2, spec.block);
   }
   return std::make_unique<null_driver>(spec, engine, std::move(tap));
 }
@@ -174,9 +173,9 @@ std::string render_offline(
   return error;
 }
 
-std::unique_ptr<audio_driver> open_audio_driver_impl(const v1::DeviceSpec& spec,
-                                                     render_engine& engine, std::string& error) {
-  const std::string& backend = spec.backend().empty() ? std::string("auto") : spec.backend();
+std::unique_ptr<audio_driver> open_audio_driver_impl(const device_spec& spec, render_engine& engine,
+                                                     std::string& error) {
+  const std::string& backend = spec.backend.empty() ? std::string("auto") : spec.backend;
   if (backend == "null")
     return open_null(spec, engine, error);
   if (backend != "auto")
@@ -194,7 +193,7 @@ std::unique_ptr<audio_driver> open_audio_driver_impl(const v1::DeviceSpec& spec,
   return d;
 }
 
-open_result open_audio_driver(const v1::DeviceSpec& spec, render_engine& engine) {
+open_result open_audio_driver(const device_spec& spec, render_engine& engine) {
   open_result r;
   r.driver = open_audio_driver_impl(spec, engine, r.error);
   return r;

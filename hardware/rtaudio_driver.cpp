@@ -104,28 +104,28 @@ public:
   ~rtaudio_driver() override { stop(); }
 
   // thread: control. Throws RtAudioError when the device cannot be opened.
-  void open(const v1::DeviceSpec& spec) {
+  void open(const device_spec& spec) {
     RtAudio& audio = stream_->audio;
     if (audio.getDeviceCount() == 0)
       throw RtAudioError("no " + backend_ + " device (is the server running?)");
     RtAudio::StreamParameters out;
     out.deviceId = audio.getDefaultOutputDevice();
-    auto it = spec.options().find("device");
-    if (it != spec.options().end())
+    auto it = spec.options.find("device");
+    if (it != spec.options.end())
       out.deviceId = find_device(it->second);
-    out.nChannels = spec.channels();
+    out.nChannels = spec.channels;
     RtAudio::StreamOptions options;
     options.flags = RTAUDIO_NONINTERLEAVED | RTAUDIO_SCHEDULE_REALTIME;
-    auto cn = spec.options().find("client_name");
-    options.streamName = cn != spec.options().end() ? cn->second : "studiograph";
-    auto pr = spec.options().find("priority");
-    if (pr != spec.options().end())
+    auto cn = spec.options.find("client_name");
+    options.streamName = cn != spec.options.end() ? cn->second : "studiograph";
+    auto pr = spec.options.find("priority");
+    if (pr != spec.options.end())
       priority_ = std::clamp(std::atoi(pr->second.c_str()), 1, 95);
     options.priority = priority_;
-    block_ = spec.block();
+    block_ = spec.block;
     opening_stream = stream_.get();
     try {
-      audio.openStream(&out, nullptr, RTAUDIO_FLOAT32, spec.sample_rate(), &block_, &callback,
+      audio.openStream(&out, nullptr, RTAUDIO_FLOAT32, spec.sample_rate, &block_, &callback,
                        stream_.get(), &options, nullptr);
     } catch (...) {
       opening_stream = nullptr;
@@ -275,9 +275,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<audio_driver> open_rtaudio(const std::string& backend,
-                                           const v1::DeviceSpec& spec, render_engine& engine,
-                                           std::string& error) {
+std::unique_ptr<audio_driver> open_rtaudio(const std::string& backend, const device_spec& spec,
+                                           render_engine& engine, std::string& error) {
   RtAudio::Api api = backend == "jack"    ? RtAudio::UNIX_JACK
                      : backend == "alsa"  ? RtAudio::LINUX_ALSA
                                           : RtAudio::LINUX_PULSE;

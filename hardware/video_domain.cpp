@@ -24,27 +24,26 @@ struct components {
 
 /// For every node: the index of the video device whose pipeline runs it, or -1; `fed` gets,
 /// per owning device, every device its pipeline feeds (in graph order, the owner first).
-std::vector<long> placement(const v1::GraphSpec& spec, const node_registry& reg,
-                            std::map<std::string, size_t>& node_index,
+std::vector<long> placement(const graph_spec& spec, std::map<std::string, size_t>& node_index,
                             std::map<long, std::vector<long>>* fed = nullptr) {
   std::map<std::string, long> device_index;
   long d = 0;
-  for (const auto& dev : spec.devices())
-    if (dev.kind() == "video")
-      device_index[dev.name()] = d++;
-  for (int i = 0; i < spec.nodes_size(); ++i)
-    node_index[spec.nodes(i).id()] = static_cast<size_t>(i);
-  components c(spec.nodes_size());
-  for (const auto& e : spec.edges()) {
-    const auto* info = reg.find(spec.nodes(node_index.at(e.from_node())).type());
+  for (const auto& dev : spec.devices)
+    if (dev.kind == "video")
+      device_index[dev.name] = d++;
+  for (size_t i = 0; i < spec.nodes.size(); ++i)
+    node_index[spec.nodes[i].id] = static_cast<size_t>(i);
+  components c(spec.nodes.size());
+  for (const auto& e : spec.edges) {
+    const node_info* info = spec.nodes[node_index.at(e.from_node)].info;
     if (info && has_video_ports(*info))
-      c.join(node_index.at(e.from_node()), node_index.at(e.to_node()));
+      c.join(node_index.at(e.from_node), node_index.at(e.to_node));
   }
   // The owner: the device declared first among those bound in the component.
   std::map<size_t, long> component_device;
   std::map<size_t, std::vector<long>> component_sinks;
-  for (int i = 0; i < spec.nodes_size(); ++i) {
-    auto it = device_index.find(spec.nodes(i).device());
+  for (size_t i = 0; i < spec.nodes.size(); ++i) {
+    auto it = device_index.find(spec.nodes[i].device);
     if (it == device_index.end())
       continue;
     auto [owner, fresh] = component_device.emplace(c.find(i), it->second);
@@ -59,9 +58,9 @@ std::vector<long> placement(const v1::GraphSpec& spec, const node_registry& reg,
       std::sort(sinks.begin(), sinks.end());
       (*fed)[component_device.at(component)] = sinks;
     }
-  std::vector<long> out(spec.nodes_size(), -1);
-  for (int i = 0; i < spec.nodes_size(); ++i) {
-    const auto* info = reg.find(spec.nodes(i).type());
+  std::vector<long> out(spec.nodes.size(), -1);
+  for (size_t i = 0; i < spec.nodes.size(); ++i) {
+    const auto* info = spec.nodes[i].info;
     auto it = component_device.find(c.find(i));
     if (info && has_video_ports(*info) && it != component_device.end())
       out[i] = it->second;
@@ -71,15 +70,14 @@ std::vector<long> placement(const v1::GraphSpec& spec, const node_registry& reg,
 
 } // namespace
 
-std::vector<video_domain> split_video_domains(const v1::GraphSpec& spec,
-                                              const node_registry& reg) {
-  std::vector<v1::DeviceSpec> devices;
-  for (const auto& dev : spec.devices())
-    if (dev.kind() == "video")
+std::vector<video_domain> split_video_domains(const graph_spec& spec) {
+  std::vector<device_spec> devices;
+  for (const auto& dev : spec.devices)
+    if (dev.kind == "video")
       devices.push_back(dev);
   std::map<std::string, size_t> node_index;
   std::map<long, std::vector<long>> fed;
-  const auto device_of = placement(spec, reg, node_index, &fed);
+  const auto device_of = placement(spec, node_index, &fed);
   // Devices fed by another device's pipeline get no domain of their own.
   std::vector<bool> secondary(devices.size(), false);
   for (const auto& [owner, sinks] : fed)
@@ -98,33 +96,32 @@ std::vector<video_domain> split_video_domains(const v1::GraphSpec& spec,
         vd.sinks.push_back(devices[s]);
     domains.push_back(std::move(vd));
   }
-  std::vector<uint32_t> slot(spec.nodes_size(), 0);
-  for (int i = 0; i < spec.nodes_size(); ++i) {
+  std::vector<uint32_t> slot(spec.nodes.size(), 0);
+  for (size_t i = 0; i < spec.nodes.size(); ++i) {
     if (device_of[i] < 0)
       continue;
     auto& d = domains[domain_of[device_of[i]]];
     slot[i] = static_cast<uint32_t>(d.nodes.size());
-    d.nodes.push_back(spec.nodes(i));
+    d.nodes.push_back(spec.nodes[i]);
   }
-  for (const auto& e : spec.edges()) {
-    const size_t from = node_index.at(e.from_node()), to = node_index.at(e.to_node());
+  for (const auto& e : spec.edges) {
+    const size_t from = node_index.at(e.from_node), to = node_index.at(e.to_node);
     if (device_of[from] < 0 || device_of[from] != device_of[to])
       continue;
     domains[domain_of[device_of[from]]].edges.push_back(
-      {slot[from], e.from_port(), slot[to], e.to_port()});
+      {slot[from], e.from_port, slot[to], e.to_port});
   }
   return domains;
 }
 
-std::vector<std::string> unplaced_video_nodes(const v1::GraphSpec& spec,
-                                              const node_registry& reg) {
+std::vector<std::string> unplaced_video_nodes(const graph_spec& spec) {
   std::map<std::string, size_t> node_index;
-  const auto device_of = placement(spec, reg, node_index);
+  const auto device_of = placement(spec, node_index);
   std::vector<std::string> out;
-  for (int i = 0; i < spec.nodes_size(); ++i) {
-    const auto* info = reg.find(spec.nodes(i).type());
+  for (size_t i = 0; i < spec.nodes.size(); ++i) {
+    const auto* info = spec.nodes[i].info;
     if (info && has_video_ports(*info) && device_of[i] < 0)
-      out.push_back(spec.nodes(i).id());
+      out.push_back(spec.nodes[i].id);
   }
   return out;
 }

@@ -4,32 +4,28 @@
 #include <map>
 #include <mutex>
 
-#include "graph/params.hpp"
-
 namespace sg {
 
 namespace {
 
-const std::string& option(const v1::DeviceSpec& d, const std::string& key,
+const std::string& option(const device_spec& d, const std::string& key,
                           const std::string& fallback) {
-  auto it = d.options().find(key);
-  return it == d.options().end() ? fallback : it->second;
+  return d.option(key, fallback);
 }
 
-int int_option(const v1::DeviceSpec& d, const std::string& key, int fallback) {
-  auto it = d.options().find(key);
-  return it == d.options().end() ? fallback : std::atoi(it->second.c_str());
+int int_option(const device_spec& d, const std::string& key, int fallback) {
+  return d.int_option(key, fallback);
 }
 
-std::string label(const v1::NodeSpec& n) {
-  return "node '" + n.id() + "' (" + n.type() + ")";
+std::string label(const node_spec& n) {
+  return "node '" + n.id + "' (" + n.type + ")";
 }
 
 /// Does the node make the pipeline follow the clock? Every source does (cameras and frames
 /// from outside pace themselves; files and images are played at their rate, and a looping
 /// one would otherwise never end) except a test source asked to run as fast as possible.
-bool paces(const v1::NodeSpec& n, const param_values& v, const node_info& info) {
-  if (n.type() == "video.testsrc")
+bool paces(const node_spec& n, const param_values& v, const node_info& info) {
+  if (n.type == "video.testsrc")
     return v.numbers[info.param_index("live")] >= 1;
   for (const auto& p : info.ports)
     if (p.dir == port_dir::in)
@@ -75,11 +71,11 @@ std::unique_ptr<video_pipeline> video_pipeline::build(const video_domain& domain
                                                       std::string& error) {
   ensure_gstreamer();
   std::unique_ptr<video_pipeline> p(new video_pipeline());
-  p->pipeline_ = gst_pipeline_new(domain.device.name().c_str());
+  p->pipeline_ = gst_pipeline_new(domain.device.name.c_str());
   p->bus_ = gst_element_get_bus(p->pipeline_);
   bool has_output = false;
   for (const auto& n : domain.nodes)
-    has_output = has_output || n.type() == "video.output";
+    has_output = has_output || n.type == "video.output";
   if (!has_output) {
     p->empty_ = true;
     return p;
@@ -88,19 +84,19 @@ std::unique_ptr<video_pipeline> video_pipeline::build(const video_domain& domain
     return nullptr;
   // One sink chain per video.output, each on its own device's settings.
   for (const auto& n : domain.nodes) {
-    if (n.type() != "video.output")
+    if (n.type != "video.output")
       continue;
-    const v1::DeviceSpec* dev = &domain.device;
+    const device_spec* dev = &domain.device;
     for (const auto& d : domain.sinks)
-      if (d.name() == n.device())
+      if (d.name == n.device)
         dev = &d;
     for (const auto& c : p->sinks_)
-      if (c.device.name() == dev->name()) {
-        error = label(n) + ": device '" + dev->name() + "' already shows node '" + c.output_id +
+      if (c.device.name == dev->name) {
+        error = label(n) + ": device '" + dev->name + "' already shows node '" + c.output_id +
                 "': expected one video.output per video device";
         return nullptr;
       }
-    if (!p->add_sink(*dev, n.id(), error))
+    if (!p->add_sink(*dev, n.id, error))
       return nullptr;
   }
   if (!p->link_edges(domain, error) || !p->check_inputs(domain, error))
@@ -127,14 +123,14 @@ bool video_pipeline::add_nodes(const video_domain& domain, std::string& error) {
   const int h = int_option(domain.device, "height", 720);
   const int fps = int_option(domain.device, "fps", 30);
   for (const auto& n : domain.nodes) {
-    ids_.push_back(n.id());
-    const node_info* info = node_registry::builtin().find(n.type());
-    const auto* factory = video::find_element_factory(n.type());
+    ids_.push_back(n.id);
+    const node_info* info = n.info;
+    const auto* factory = video::find_element_factory(n.type);
     if (!factory) {
       elements_.push_back(nullptr);  // video.output: its device's sink chain
       continue;
     }
-    video::build_context ctx{n.id(), info, to_param_values(*info, n), w, h, fps};
+    video::build_context ctx{n.id, info, n.values, w, h, fps};
     live_ = live_ || paces(n, ctx.values, *info);
     auto e = (*factory)();
     std::string why;
@@ -150,7 +146,7 @@ bool video_pipeline::add_nodes(const video_domain& domain, std::string& error) {
   return true;
 }
 
-bool video_pipeline::add_sink(const v1::DeviceSpec& d, const std::string& output_id,
+bool video_pipeline::add_sink(const device_spec& d, const std::string& output_id,
                               std::string& error) {
   sink_chain chain;
   chain.device = d;
@@ -158,9 +154,9 @@ bool video_pipeline::add_sink(const v1::DeviceSpec& d, const std::string& output
   chain.output_id = output_id;
   const std::string& sink = chain.sink;
   const std::string codec = option(d, "codec", "vp8");
-  const std::string prefix = d.name() + "-";
+  const std::string prefix = d.name + "-";
   auto fail = [&](const std::string& why) {
-    error = "video device '" + d.name() + "' (sink " + sink + "): " + why;
+    error = "video device '" + d.name + "' (sink " + sink + "): " + why;
     return false;
   };
   std::string why;
@@ -297,13 +293,14 @@ bool video_pipeline::link_edges(const video_domain& domain, std::string& error) 
       return true;
     const auto& a = domain.nodes[e.from_node];
     const auto& b = domain.nodes[e.to_node];
-    error = "edge " + a.id() + "." + e.from_port + " -> " + b.id() + "." + e.to_port + ": " +
-            (!from ? label(a) + " has no output '" + e.from_port + "' (its pipeline has no "
-                                                                  "unlinked source pad)"
-             : !to ? label(b) + " has no input '" + e.to_port + "' (its pipeline has no "
-                                                                "unlinked sink pad)"
-                   : std::string("the pads do not link (") +
-                       gst_pad_link_get_name(res) + ")");
+    error = "edge " + a.id + "." + e.from_port + " -> " + b.id + "." + e.to_port + ": " +
+            (!from ? label(a) + " has no output '" + e.from_port +
+                       "' (its pipeline has no "
+                       "unlinked source pad)"
+             : !to ? label(b) + " has no input '" + e.to_port +
+                       "' (its pipeline has no "
+                       "unlinked sink pad)"
+                   : std::string("the pads do not link (") + gst_pad_link_get_name(res) + ")");
     return false;
   };
   for (const auto& [out, edges] : by_output) {
@@ -384,7 +381,7 @@ std::string video_pipeline::node_of(GstObject* object) const {
         if (id == name)
           return id;
       for (const auto& c : sinks_)  // sink chain elements are named "<device>-..."
-        if (name.rfind(c.device.name() + "-", 0) == 0)
+        if (name.rfind(c.device.name + "-", 0) == 0)
           return c.output_id;
       return {};
     }

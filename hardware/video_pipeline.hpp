@@ -43,7 +43,7 @@ public:
 
   /// One device's sink chain: what its video.output feeds.
   struct sink_chain {
-    v1::DeviceSpec device;
+    device_spec device;
     std::string sink;       // window | file | rtp | null | app
     std::string output_id;  // the video.output node
     GstElement* head = nullptr;
@@ -85,7 +85,7 @@ private:
   video_pipeline() = default;
   bool add_nodes(const video_domain& domain, std::string& error);
   bool link_edges(const video_domain& domain, std::string& error);
-  bool add_sink(const v1::DeviceSpec& device, const std::string& output_id, std::string& error);
+  bool add_sink(const device_spec& device, const std::string& output_id, std::string& error);
   bool check_inputs(const video_domain& domain, std::string& error);
 
   GstElement* pipeline_ = nullptr;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "actors/devices/specs.hpp"
 #include "hardware/audio_driver.hpp"
 
 namespace sg {
@@ -50,11 +51,11 @@ struct device_state {
 
 v1::DeviceStatus make_device_status(device_state& st) {
   v1::DeviceStatus s;
-  s.set_device(st.domain.device.name());
+  s.set_device(st.domain.device.name);
   s.set_state(st.state);
-  s.set_sample_rate(st.domain.device.sample_rate());
-  s.set_block(st.driver ? st.driver->block() : st.domain.device.block());
-  s.set_channels(st.domain.device.channels());
+  s.set_sample_rate(st.domain.device.sample_rate);
+  s.set_block(st.driver ? st.driver->block() : st.domain.device.block);
+  s.set_channels(st.domain.device.channels);
   s.set_message(st.message);
   if (st.driver) {
     s.set_backend(st.driver->backend());
@@ -82,7 +83,7 @@ void add_node_loads(device_state& st, v1::DeviceStatus& s) {
     return;
   for (size_t i = 0; i < st.domain.nodes.size() && i < st.plan->size(); ++i) {
     auto* nl = s.add_node_loads();
-    nl->set_node(st.domain.nodes[i].id());
+    nl->set_node(st.domain.nodes[i].id);
     nl->set_load(static_cast<double>(st.plan->take_node_ns(static_cast<uint32_t>(i))) / wall_ns);
   }
 }
@@ -96,8 +97,8 @@ void publish_status(Self* self) {
   add_node_loads(st, ds);
   if (ds.xruns() > st.xruns_reported)
     for (const auto& n : st.domain.nodes)
-      if (const auto* info = node_registry::builtin().find(n.type()); info && info->keeps_history)
-        ds.add_disturbed(n.id());
+      if (n.info && n.info->keeps_history)
+        ds.add_disturbed(n.id);
   st.xruns_reported = ds.xruns();
   self->send(st.hub, std::move(ev));
 }
@@ -111,24 +112,24 @@ void submit(device_state& st, std::unique_ptr<render_plan> plan) {
 // Compiles the domain's plan and starts the device; fills `st.message` on failure.
 v1::Status open_device(device_state& st) {
   const auto& dev = st.domain.device;
-  audio_format format{static_cast<double>(dev.sample_rate()), dev.block()};
+  audio_format format{static_cast<double>(dev.sample_rate), dev.block};
   std::string error;
   auto plan = compile_domain_plan(st.domain, format, error);
   if (!plan)
-    return make_status(code_failed_precondition, "device " + dev.name() + ": " + error);
-  st.engine = std::make_unique<render_engine>(dev.channels(), format.sample_rate);
+    return make_status(code_failed_precondition, "device " + dev.name + ": " + error);
+  st.engine = std::make_unique<render_engine>(dev.channels, format.sample_rate);
   submit(st, std::move(plan));
   auto opened = open_audio_driver(dev, *st.engine);
   if (!opened.driver) {
     st.state = v1::DeviceStatus::STATE_FAILED;
     st.message = opened.error;
-    return make_status(code_unavailable, "device " + dev.name() + ": " + opened.error);
+    return make_status(code_unavailable, "device " + dev.name + ": " + opened.error);
   }
   st.driver = std::move(opened.driver);
   st.state = v1::DeviceStatus::STATE_RUNNING;
   st.message = opened.error.empty() ? "" : "fell back to null (" + opened.error + ")";
   // Retries after a loss reopen the backend that opened now, never a fallback.
-  st.domain.device.set_backend(st.driver->backend());
+  st.domain.device.backend = st.driver->backend();
   st.last_progress = clock_type::now();
   return make_status(code_ok, "");
 }
@@ -137,19 +138,18 @@ v1::Status open_device(device_state& st) {
 /// boundary. On error nothing changes.
 v1::Status swap_plan(device_state& st, const v1::DomainPlan& next) {
   if (!st.engine || !st.plan)
-    return make_status(code_failed_precondition, "device " + st.domain.device.name() +
-                                                   " is not open");
+    return make_status(code_failed_precondition,
+                       "device " + st.domain.device.name + " is not open");
   audio_domain domain = from_proto(next);
   domain.device = st.domain.device;  // the device itself is not changed by a plan swap
-  audio_format format{static_cast<double>(domain.device.sample_rate()), domain.device.block()};
+  audio_format format{static_cast<double>(domain.device.sample_rate), domain.device.block};
   std::string error;
   auto plan = recompile_domain_plan(domain, st.domain, *st.plan, format, error);
   if (!plan)
-    return make_status(code_failed_precondition,
-                       "device " + st.domain.device.name() + ": " + error);
+    return make_status(code_failed_precondition, "device " + st.domain.device.name + ": " + error);
   if (!st.engine->submit_plan_ready()) {
     return make_status(code_unavailable,
-                       "device " + st.domain.device.name() + ": too many plans pending");
+                       "device " + st.domain.device.name + ": too many plans pending");
   }
   submit(st, std::move(plan));
   st.domain = std::move(domain);
@@ -205,7 +205,7 @@ void watch_device(Self* self) {
 /// A kernel's realtime error record becomes a NodeStatus event (the node keeps running).
 template <class Self>
 void publish_kernel_error(Self* self, const telemetry_record& r) {
-  const auto& id = self->state.domain.nodes[r.slot].id();
+  const auto& id = self->state.domain.nodes[r.slot].id;
   auto count = [&](uint32_t i) {
     return i < r.count ? std::to_string(static_cast<uint64_t>(r.values[i])) : std::string("?");
   };
@@ -239,7 +239,7 @@ void drain_telemetry(Self* self) {
     if (r.kind != telemetry_record::meter)
       continue;
     v1::Event ev;
-    const auto& id = st.domain.nodes[r.slot].id();
+    const auto& id = st.domain.nodes[r.slot].id;
     ev.set_node_id(id);
     auto* m = ev.mutable_meter();
     m->set_node(id);
@@ -285,13 +285,13 @@ device_actor spawn_audio_device(caf::actor_system& sys, audio_domain domain, hub
         e.slot = ke.slot();
         e.gen = st.gen;
         e.frame = ke.frame();
-        const double rate = st.domain.device.sample_rate();
+        const double rate = st.domain.device.sample_rate;
         if (e.frame == 0 && ke.delay_ms() > 0) {
           e.frame = st.engine->frames() + static_cast<uint64_t>(ke.delay_ms() * rate / 1000);
         } else if (e.frame == 0 && ke.time_ns() > 0) {
           // Live input (MIDI): due one block after it happened, so notes keep their spacing
           // whatever the delivery jitter was; already late means the next block.
-          const double block_ns = 1e9 * st.domain.device.block() / rate;
+          const double block_ns = 1e9 * st.domain.device.block / rate;
           const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                 std::chrono::steady_clock::now().time_since_epoch())
                                 .count();

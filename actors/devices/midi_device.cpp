@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "actors/devices/specs.hpp"
 #include "hardware/midi_input.hpp"
 
 namespace sg {
@@ -47,7 +48,7 @@ caf::behavior midi_device(caf::stateful_actor<midi_device_state>* self, v1::Devi
   std::string error;
   try {
     self->state.input = std::make_unique<midi_input>(
-      self->state.spec, publish_to(self->state.spec.name(), self->state.hub));
+      to_device_spec(self->state.spec), publish_to(self->state.spec.name(), self->state.hub));
   } catch (const std::exception& e) {
     error = "MIDI device '" + self->state.spec.name() + "': " + e.what();
   }

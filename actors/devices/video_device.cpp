@@ -53,12 +53,11 @@ int64_t running_time(const video_pipeline& p) {
 
 v1::DeviceStatus make_status(video_device_state& st) {
   v1::DeviceStatus s;
-  s.set_device(st.domain.device.name());
+  s.set_device(st.domain.device.name);
   s.set_state(st.state);
   s.set_backend("gstreamer");
   s.set_message(st.message);
-  auto it = st.domain.device.options().find("sink");
-  s.set_sink(it == st.domain.device.options().end() ? "null" : it->second);
+  s.set_sink(st.domain.device.option("sink", "null"));
   if (st.pipeline && !st.pipeline->empty()) {
     s.set_blocks(st.pipeline->frames());
     s.set_running_time_ns(running_time(*st.pipeline));
@@ -88,10 +87,10 @@ void publish_status(self_ptr self) {
     v1::Event more;
     auto& ds = *more.mutable_device_status();
     ds = ev.device_status();
-    ds.set_device(chains[i].device.name());
+    ds.set_device(chains[i].device.name);
     ds.set_sink(chains[i].sink);
     ds.set_blocks(st.pipeline->frames_of(i));
-    ds.set_message("fed by the pipeline of video device '" + st.domain.device.name() + "'");
+    ds.set_message("fed by the pipeline of video device '" + st.domain.device.name + "'");
     self->send(st.hub, std::move(more));
   }
 }
@@ -101,7 +100,7 @@ void publish_bus(self_ptr self, v1::VideoBusMessage::Kind kind, std::string node
   v1::Event ev;
   ev.set_node_id(node);
   auto& b = *ev.mutable_video_bus();
-  b.set_device(self->state.domain.device.name());
+  b.set_device(self->state.domain.device.name);
   b.set_kind(kind);
   b.set_node(std::move(node));
   b.set_message(std::move(message));
@@ -124,9 +123,9 @@ void publish_layout(self_ptr self, uint32_t slot, const v1::Origin& origin, uint
   if (!el || !video::layout_of(*el, layout))
     return;
   v1::Event ev;
-  ev.set_node_id(st.domain.nodes[slot].id());
+  ev.set_node_id(st.domain.nodes[slot].id);
   auto& l = *ev.mutable_video_layout();
-  l.set_node(st.domain.nodes[slot].id());
+  l.set_node(st.domain.nodes[slot].id);
   l.set_width(layout.width);
   l.set_height(layout.height);
   *l.mutable_origin() = origin;
@@ -232,11 +231,11 @@ void drain_bus(self_ptr self) {
 void pull_frames(self_ptr self) {
   auto& st = self->state;
   GstElement* sink = st.pipeline ? st.pipeline->app_sink() : nullptr;
-  std::string device = st.domain.device.name();
+  std::string device = st.domain.device.name;
   if (sink)
     for (const auto& c : st.pipeline->sinks())
       if (c.app == sink)
-        device = c.device.name();
+        device = c.device.name;
   for (int i = 0; sink && i < max_frames_per_tick; ++i) {
     GstSample* sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 0);
     if (!sample)
@@ -288,7 +287,7 @@ std::string bus_error(video_pipeline& p) {
 
 v1::Status open_pipeline(self_ptr self) {
   auto& st = self->state;
-  const std::string name = "video device '" + st.domain.device.name() + "': ";
+  const std::string name = "video device '" + st.domain.device.name + "': ";
   std::string error;
   st.pipeline = video_pipeline::build(st.domain, error);
   if (!st.pipeline) {
@@ -315,7 +314,7 @@ v1::Status open_pipeline(self_ptr self) {
   st.state = v1::DeviceStatus::STATE_RUNNING;
   st.message = st.pipeline->live() ? "live" : "as fast as possible";
   for (const auto& c : st.pipeline->sinks())
-    st.message += ", " + c.device.name() + " (" + c.sink + ")";
+    st.message += ", " + c.device.name + " (" + c.sink + ")";
   return sg::make_status(code_ok, st.message);
 }
 
@@ -323,7 +322,7 @@ void subscribe(self_ptr self) {
   auto& st = self->state;
   v1::SubscribeRequest filter;
   for (const auto& n : st.domain.nodes)
-    filter.add_nodes(n.id());
+    filter.add_nodes(n.id);
   filter.add_kinds(v1::EVENT_KIND_PARAM_CHANGED);
   self->request(st.hub, std::chrono::seconds(5), caf::subscribe_atom_v,
                 caf::actor_cast<caf::actor>(self), filter)
@@ -335,7 +334,7 @@ void subscribe(self_ptr self) {
 
 int slot_of(const video_device_state& st, const std::string& id) {
   for (size_t i = 0; i < st.domain.nodes.size(); ++i)
-    if (st.domain.nodes[i].id() == id)
+    if (st.domain.nodes[i].id == id)
       return static_cast<int>(i);
   return -1;
 }
@@ -348,7 +347,7 @@ void on_param_changed(self_ptr self, const v1::ParamChanged& pc) {
   auto* el = slot >= 0 && st.pipeline ? st.pipeline->element_at(slot) : nullptr;
   if (!el)
     return;
-  const node_info* info = node_registry::builtin().find(st.domain.nodes[slot].type());
+  const node_info* info = st.domain.nodes[slot].info;
   const int index = info->param_index(pc.param());
   if (index >= 0 && info->params[index].type == param_type::string && info->params[index].live)
     if (auto why = el->set(index, 0, pc.effective().string_value()))
@@ -364,7 +363,7 @@ void on_snapshot(self_ptr self, const v1::Snapshot& snap) {
     const int slot = slot_of(st, n.id());
     auto* el = slot >= 0 && st.pipeline ? st.pipeline->element_at(slot) : nullptr;
     const node_info* info = node_registry::builtin().find(n.type());
-    if (!el || !info || n.type() != st.domain.nodes[slot].type())
+    if (!el || !info || n.type() != st.domain.nodes[slot].type)
       continue;
     for (const auto& ps : n.params()) {
       const int index = info->param_index(ps.name());
@@ -416,7 +415,7 @@ void shut_down(self_ptr self) {
 std::string check_video_domain(const video_domain& domain) {
   std::string error;
   auto p = video_pipeline::build(domain, error);
-  return p ? std::string() : "video device '" + domain.device.name() + "': " + error;
+  return p ? std::string() : "video device '" + domain.device.name + "': " + error;
 }
 
 video_device_actor spawn_video_device(caf::actor_system& sys, video_domain domain,
@@ -451,8 +450,7 @@ video_device_actor spawn_video_device(caf::actor_system& sys, video_domain domai
         if (!el)
           return;
         if (auto why = el->set(static_cast<int>(kp.index()), kp.value(), {}))
-          publish_bus(self, v1::VideoBusMessage::KIND_REFUSED, st.domain.nodes[kp.slot()].id(),
-                      *why);
+          publish_bus(self, v1::VideoBusMessage::KIND_REFUSED, st.domain.nodes[kp.slot()].id, *why);
       },
       [](const v1::KernelEvent&) {},
       [self](caf::tick_atom) { tick(self); },

@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "actors/devices/specs.hpp"
 #include "actors/gateway/gateway.hpp"
 #include "actors/runtime.hpp"
 #include "apps/logging.hpp"
@@ -16,8 +17,8 @@
 #include "graph/loader.hpp"
 #include "graph/params.hpp"
 #include "graph/score.hpp"
-#include "hardware/audio_driver.hpp"
 #include "hardware/audio_domain.hpp"
+#include "hardware/audio_driver.hpp"
 
 namespace {
 
@@ -240,9 +241,9 @@ int cmd_run(const std::string& path, const gateway_options& gw_opts, double dura
   std::optional<score_player> player;
   if (!score.empty()) {
     std::map<std::string, double> rates;
-    for (const auto& d : split_domains(spec, node_registry::builtin()))
+    for (const auto& d : split_domains(to_graph_spec(spec)))
       for (const auto& n : d.nodes)
-        rates[n.id()] = d.device.sample_rate();
+        rates[n.id] = d.device.sample_rate;
     player.emplace(rt, std::move(score), std::move(rates));
   }
   std::signal(SIGINT, on_signal);
@@ -291,7 +292,7 @@ int cmd_render(const std::string& path, double seconds, const std::string& out, 
   std::vector<score_event> score;
   if (!load_score(score_path, spec, score))
     return invalid_graph;
-  auto domains = split_domains(spec, node_registry::builtin());
+  auto domains = split_domains(to_graph_spec(spec));
   if (domains.empty()) {
     std::cerr << "studiograph: " << path << " has no audio device to render\n";
     return invalid_graph;
@@ -299,8 +300,8 @@ int cmd_render(const std::string& path, double seconds, const std::string& out, 
   // The first audio device's domain, rendered without the device.
   auto& d = domains.front();
   if (block == 0)
-    block = d.device.block();
-  audio_format format{static_cast<double>(d.device.sample_rate()), block};
+    block = d.device.block;
+  audio_format format{static_cast<double>(d.device.sample_rate), block};
   std::string error;
   auto plan = compile_domain_plan(d, format, error);
   if (!plan) {
@@ -312,11 +313,11 @@ int cmd_render(const std::string& path, double seconds, const std::string& out, 
   for (const auto& ev : score) {
     int slot = -1;
     for (size_t i = 0; i < d.nodes.size(); ++i)
-      if (d.nodes[i].id() == ev.node)
+      if (d.nodes[i].id == ev.node)
         slot = static_cast<int>(i);
     if (slot < 0) {
-      std::cerr << "studiograph: " << score_path << ": node '" << ev.node
-                << "' is not on device " << d.device.name() << ", the one rendered\n";
+      std::cerr << "studiograph: " << score_path << ": node '" << ev.node << "' is not on device "
+                << d.device.name << ", the one rendered\n";
       return invalid_graph;
     }
     timed_event e;
@@ -327,7 +328,7 @@ int cmd_render(const std::string& path, double seconds, const std::string& out, 
     e.ev.velocity = ev.velocity;
     timed.push_back(e);
   }
-  render_engine engine(d.device.channels(), format.sample_rate);
+  render_engine engine(d.device.channels, format.sample_rate);
   const uint32_t gen = plan->generation();
   engine.submit_plan(std::move(plan));
   size_t next_event = 0;
@@ -348,8 +349,8 @@ int cmd_render(const std::string& path, double seconds, const std::string& out, 
   }
   std::printf("rendered %.3f s of %s (device %s, %u ch, %u Hz, block %u) to %s in %.3f s "
               "(%.0fx realtime)\n",
-              seconds, spec.name().c_str(), d.device.name().c_str(), d.device.channels(),
-              d.device.sample_rate(), block, out.c_str(), wall, wall > 0 ? seconds / wall : 0.0);
+              seconds, spec.name().c_str(), d.device.name.c_str(), d.device.channels,
+              d.device.sample_rate, block, out.c_str(), wall, wall > 0 ? seconds / wall : 0.0);
   return ok;
 }
 

@@ -66,13 +66,14 @@ std::unique_ptr<render_plan> tone_plan() {
   return plan;
 }
 
-v1::DeviceSpec device(const std::string& backend) {
-  v1::DeviceSpec spec;
-  spec.set_name("main");
-  spec.set_backend(backend);
-  spec.set_sample_rate(48000);
-  spec.set_block(128);
-  spec.set_channels(2);
+device_spec device(const std::string& backend) {
+  device_spec spec;
+  spec.name = "main";
+  spec.kind = "audio";
+  spec.backend = backend;
+  spec.sample_rate = 48000;
+  spec.block = 128;
+  spec.channels = 2;
   return spec;
 }
 
@@ -109,7 +110,7 @@ int null_device() {
     render_engine engine(2, 48000);
     check(engine.submit_plan(tone_plan()), "plan submitted");
     auto spec = device("null");
-    (*spec.mutable_options())["path"] = wav;
+    spec.options["path"] = wav;
     auto opened = open_audio_driver(spec, engine);
     check(opened.driver != nullptr, "null device opens with a WAV tap: " + opened.error);
     if (!opened.driver)
@@ -153,7 +154,8 @@ int midi_device() {
   std::atomic<int> received{0};
   std::atomic<int> last_data2{-1};
   auto spec = device("jack");
-  spec.set_name("keys");
+  spec.name = "keys";
+  spec.kind = "midi";
   midi_input in(spec, [&](const midi_message& m) {
     last_data2.store(m.data2);
     received.fetch_add(1);

@@ -4,20 +4,20 @@
 
 #include <gst/app/gstappsink.h>
 
+#include "actors/devices/specs.hpp"
 #include "nodes/video/framesrc/framesrc.hpp"
+#include "tests/skip.hpp"
 #include "tests/video/process.hpp"
 #include "tests/video/video_fixture.hpp"
-#include "tests/skip.hpp"
 
 namespace sg::test {
 namespace {
 
 video_domain bridge_domain() {
   video_domain d;
-  d.device.set_name("bridge");
-  d.device.set_kind("video");
-  auto& o = *d.device.mutable_options();
-  o["sink"] = "app", o["width"] = "64", o["height"] = "48", o["fps"] = "30";
+  d.device.name = "bridge";
+  d.device.kind = "video";
+  d.device.options = {{"sink", "app"}, {"width", "64"}, {"height", "48"}, {"fps", "30"}};
   v1::NodeSpec src;
   src.set_id("remote");
   src.set_type("video.framesrc");
@@ -27,7 +27,7 @@ video_domain bridge_domain() {
   out.set_id("out");
   out.set_type("video.output");
   out.set_device("bridge");
-  d.nodes = {src, out};
+  d.nodes = {to_node_spec(src), to_node_spec(out)};
   d.edges = {{0, "out", 1, "in"}};
   return d;
 }
