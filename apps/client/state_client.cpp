@@ -6,6 +6,8 @@
 #include <random>
 #include <sstream>
 
+#include "actors/gateway/security.hpp"
+
 namespace sg {
 
 std::optional<std::string> read_token_file(const std::string& path, std::string& token) {
@@ -23,21 +25,6 @@ std::optional<std::string> read_token_file(const std::string& path, std::string&
   }
   return "token file '" + path + "' holds no token";
 }
-
-namespace {
-
-std::optional<std::string> read_pem(const std::string& path, const char* what,
-                                    std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return std::string(what) + " '" + path + "' cannot be read";
-  std::ostringstream text;
-  text << in.rdbuf();
-  out = text.str();
-  return std::nullopt;
-}
-
-} // namespace
 
 std::optional<std::string> channel_credentials(const client_security& sec,
                                                std::shared_ptr<grpc::ChannelCredentials>& out) {
