@@ -14,6 +14,7 @@
 #include "actors/devices/specs.hpp"
 #include "actors/devices/video_device.hpp"
 #include "actors/graph_apply.hpp"
+#include "actors/host_state.hpp"
 #include "actors/state/layers.hpp"
 #include "actors/store/state_store.hpp"
 #include "actors/store/writer.hpp"
@@ -23,50 +24,7 @@
 
 namespace sg {
 
-namespace {
-
-constexpr auto open_timeout = std::chrono::seconds(10);
-constexpr auto node_timeout = std::chrono::seconds(5);
-constexpr auto store_timeout = std::chrono::seconds(10);
-constexpr const char* store_type = "store.sqlite";
-
-struct node_entry {
-  node_actor handle;
-  kernel_binding binding;
-};
-
-/// An intent for a node that does not exist yet, held while a graph apply is in progress.
-struct held_intent {
-  std::variant<v1::SetParamRequest, v1::SettleRequest> intent;
-  caf::typed_response_promise<v1::SetParamReply> rp;
-};
-
-struct host_state {
-  host_state() = default;  // not an aggregate: CAF must not build it from the self pointer
-  hub_actor hub;
-  host_options options;
-  store_actor store;
-  std::string store_path;
-  /// The panel authority, spawned with the first graph (once its store is known).
-  panel_actor panels;
-  v1::GraphSpec graph;
-  uint64_t graph_rev = 0;
-  std::map<std::string, node_entry> nodes;
-  std::vector<device_actor> devices;
-  std::vector<audio_domain> domains;
-  /// Video domains of the devices after the audio ones in `devices`; `next_video` is what the
-  /// next open_domains spawns.
-  std::vector<video_domain> video_domains, next_video;
-  /// A graph apply or preset load is in progress (the loading guard is up).
-  bool busy = false;
-  std::deque<held_intent> held;
-  /// Controller actors of control.* nodes by node id, with the spec they started from
-  /// (type and structural values: a change there restarts them).
-  std::map<std::string, std::pair<std::string, caf::actor>> controllers;
-  static inline const char* name = "host";
-};
-
-using self_ptr = host_actor::stateful_pointer<host_state>;
+namespace host_detail {
 
 void publish(self_ptr self, v1::Event ev) {
   self->send(self->state.hub, std::move(ev));
@@ -93,39 +51,6 @@ const node_info& info_of(const std::string& type) {
 }
 
 // -- fan-in of requests to node actors --------------------------------------------------------
-
-/// Sends `msg` to every node in `ids` and calls `done` with the replies by id once all answered
-/// (a node that failed to answer is left out).
-template <class Reply, class... Ts>
-void ask_nodes(self_ptr self, const std::vector<std::string>& ids,
-               std::function<void(std::map<std::string, Reply>)> done, Ts... msg) {
-  struct pending {
-    size_t left = 0;
-    std::map<std::string, Reply> replies;
-    std::function<void(std::map<std::string, Reply>)> done;
-  };
-  auto p = std::make_shared<pending>();
-  p->done = std::move(done);
-  for (const auto& id : ids)
-    if (self->state.nodes.count(id))
-      ++p->left;
-  if (p->left == 0) {
-    p->done({});
-    return;
-  }
-  for (const auto& id : ids) {
-    auto it = self->state.nodes.find(id);
-    if (it == self->state.nodes.end())
-      continue;
-    auto finish = [p] {
-      if (--p->left == 0)
-        p->done(std::move(p->replies));
-    };
-    self->request(it->second.handle, node_timeout, msg...)
-      .then([p, id, finish](Reply& r) { p->replies[id] = std::move(r), finish(); },
-            [finish](caf::error&) { finish(); });
-  }
-}
 
 void end_load(self_ptr self, const std::vector<std::string>& ids) {
   for (const auto& id : ids) {
@@ -611,195 +536,6 @@ caf::typed_response_promise<v1::ApplyGraphReply> apply(self_ptr self,
   return rp;
 }
 
-// -- presets ----------------------------------------------------------------------------------
-
-template <class Reply>
-std::optional<Reply> no_store(const host_state& st) {
-  if (st.store)
-    return std::nullopt;
-  return status_reply<Reply>(code_failed_precondition, "name",
-                             "presets: persistence is disabled for this graph (--state none)");
-}
-
-caf::typed_response_promise<v1::SavePresetReply> save_preset(self_ptr self,
-                                                             const v1::SavePresetRequest& req) {
-  auto rp = self->make_response_promise<v1::SavePresetReply>();
-  if (auto r = no_store<v1::SavePresetReply>(self->state)) {
-    rp.deliver(std::move(*r));
-    return rp;
-  }
-  for (int i = 0; i < req.nodes_size(); ++i)
-    if (!self->state.nodes.count(req.nodes(i))) {
-      rp.deliver(status_reply<v1::SavePresetReply>(code_not_found, "nodes",
-                                                   "nodes[" + std::to_string(i) + "]: no node '" +
-                                                     req.nodes(i) + "'"));
-      return rp;
-    }
-  // The hub's mirror is the published state: committed ?? base of every live parameter
-  // (overlays are transient and never saved).
-  self->request(self->state.hub, node_timeout, caf::get_atom_v)
-    .then(
-      [self, req, rp](v1::Snapshot& snap) mutable {
-        std::set<std::string> wanted(req.nodes().begin(), req.nodes().end());
-        v1::Preset preset;
-        preset.set_name(req.name());
-        preset.set_saved_unix_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-        v1::PresetInfo info;
-        info.set_name(req.name());
-        info.set_saved_unix_ns(preset.saved_unix_ns());
-        for (const auto& n : snap.nodes()) {
-          if (!wanted.empty() && !wanted.count(n.id()))
-            continue;
-          const auto& ninfo = info_of(n.type());
-          v1::PresetNode pn;
-          pn.set_id(n.id());
-          pn.set_type(n.type());
-          for (const auto& ps : n.params()) {
-            const int index = ninfo.param_index(ps.name());
-            if (index < 0 || !ninfo.params[index].live)
-              continue;
-            auto* pp = pn.add_params();
-            pp->set_name(ps.name());
-            *pp->mutable_value() = ps.has_committed() ? ps.committed() : ps.base();
-          }
-          if (pn.params_size() == 0)
-            continue;
-          info.add_nodes(n.id());
-          info.set_params(info.params() + pn.params_size());
-          *preset.add_nodes() = std::move(pn);
-        }
-        self->request(self->state.store, store_timeout, preset)
-          .then(
-            [rp, info](v1::Status& status) mutable {
-              v1::SavePresetReply reply;
-              *reply.mutable_status() = status;
-              if (status.code() == code_ok)
-                *reply.mutable_preset() = info;
-              rp.deliver(std::move(reply));
-            },
-            [rp](caf::error& err) mutable {
-              rp.deliver(status_reply<v1::SavePresetReply>(code_unavailable, {},
-                                                           "state: " + caf::to_string(err)));
-            });
-      },
-      [rp](caf::error& err) mutable {
-        rp.deliver(
-          status_reply<v1::SavePresetReply>(code_unavailable, {}, "hub: " + caf::to_string(err)));
-      });
-  return rp;
-}
-
-using load_promise = caf::typed_response_promise<v1::LoadPresetReply>;
-
-/// With the preset read: hold its nodes, apply it to each, announce it, release.
-void run_preset(self_ptr self, const v1::LoadPresetRequest& req, v1::Preset preset,
-                load_promise rp) {
-  auto& st = self->state;
-  auto loaded = std::make_shared<v1::PresetLoaded>();
-  loaded->set_name(preset.name());
-  *loaded->mutable_origin() = req.origin();
-  std::vector<std::string> affected;
-  std::map<std::string, v1::PresetNode> by_node;
-  for (auto& pn : *preset.mutable_nodes()) {
-    auto it = st.nodes.find(pn.id());
-    if (it == st.nodes.end()) {
-      for (const auto& pp : pn.params())
-        loaded->add_skipped(pn.id() + "." + pp.name());
-      continue;
-    }
-    std::string type = pn.type();
-    for (const auto& n : st.graph.nodes())
-      if (n.id() == pn.id())
-        type = n.type();
-    const auto& info = info_of(type);
-    for (const auto& pp : pn.params()) {
-      const int index = info.param_index(pp.name());
-      if (index < 0 || !info.params[index].live || check_value(info.params[index], pp.value()))
-        loaded->add_skipped(pn.id() + "." + pp.name());
-    }
-    affected.push_back(pn.id());
-    loaded->add_nodes(pn.id());
-    by_node[pn.id()] = std::move(pn);
-  }
-  auto after_hold = [self, req, affected, by_node, loaded,
-                     rp](std::map<std::string, v1::NodeState>) mutable {
-    auto after_apply = [self, affected, loaded, rp](std::map<std::string, uint32_t> counts) mutable {
-      for (const auto& [id, n] : counts)
-        loaded->set_params(loaded->params() + n);
-      v1::Event ev;
-      *ev.mutable_preset_loaded() = *loaded;
-      publish(self, std::move(ev));
-      end_load(self, affected);
-      self->state.busy = false;
-      release_held(self);
-      v1::LoadPresetReply reply;
-      reply.mutable_status()->set_code(code_ok);
-      *reply.mutable_loaded() = *loaded;
-      rp.deliver(std::move(reply));
-    };
-    // One message per node, each with its own part of the preset.
-    struct pending {
-      size_t left = 0;
-      std::map<std::string, uint32_t> counts;
-      std::function<void(std::map<std::string, uint32_t>)> done;
-    };
-    auto p = std::make_shared<pending>();
-    p->done = after_apply;
-    p->left = affected.size();
-    if (p->left == 0) {
-      p->done({});
-      return;
-    }
-    for (const auto& id : affected) {
-      auto finish = [p] {
-        if (--p->left == 0)
-          p->done(std::move(p->counts));
-      };
-      self->request(self->state.nodes.at(id).handle, node_timeout, by_node.at(id), req)
-        .then([p, id, finish](uint32_t n) { p->counts[id] = n, finish(); },
-              [finish](caf::error&) { finish(); });
-    }
-  };
-  ask_nodes<v1::NodeState>(self, affected, after_hold, sg::begin_load_atom_v);
-}
-
-load_promise load_preset(self_ptr self, const v1::LoadPresetRequest& req) {
-  auto rp = self->make_response_promise<v1::LoadPresetReply>();
-  auto& st = self->state;
-  if (auto r = no_store<v1::LoadPresetReply>(st)) {
-    rp.deliver(std::move(*r));
-    return rp;
-  }
-  if (st.busy) {
-    rp.deliver(status_reply<v1::LoadPresetReply>(
-      code_unavailable, "name", "preset: another graph apply or preset load is in progress"));
-    return rp;
-  }
-  st.busy = true;
-  self->request(st.store, store_timeout, caf::get_atom_v, req.name())
-    .then(
-      [self, req, rp](v1::PresetReply& r) mutable {
-        if (r.status().code() != code_ok) {
-          self->state.busy = false;
-          release_held(self);
-          v1::LoadPresetReply reply;
-          *reply.mutable_status() = r.status();
-          rp.deliver(std::move(reply));
-          return;
-        }
-        run_preset(self, req, std::move(*r.mutable_preset()), rp);
-      },
-      [self, rp](caf::error& err) mutable {
-        self->state.busy = false;
-        release_held(self);
-        rp.deliver(
-          status_reply<v1::LoadPresetReply>(code_unavailable, {}, "state: " + caf::to_string(err)));
-      });
-  return rp;
-}
-
 /// Panels live in their authority, which starts with the first graph.
 template <class Reply, class Request>
 caf::typed_response_promise<Reply> forward_to_panels(self_ptr self, const Request& req) {
@@ -888,7 +624,9 @@ void stop_all(self_ptr self) {
     self->send_exit(self->state.store, caf::exit_reason::user_shutdown);
 }
 
-} // namespace
+}  // namespace host_detail
+
+using namespace host_detail;
 
 host_actor spawn_host(caf::actor_system& sys, hub_actor hub, host_options options) {
   auto fn = [](self_ptr self, hub_actor hub, host_options options) -> host_actor::behavior_type {
