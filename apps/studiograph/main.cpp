@@ -411,7 +411,14 @@ int main(int argc, char** argv) {
   render->add_option("--score", score, "Notes and triggers to play (YAML, see GRAPH_FORMAT.md)");
   run->add_option("--score", score, "Notes and triggers to play (YAML, see GRAPH_FORMAT.md)");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints what is wrong
+    return 1;     // usage, as the footer says
+  }
   start_logging("studiograph", log_level);
   if (run->parsed()) {
     gw_opts.listen = listen;

@@ -397,6 +397,17 @@ TEST(studiograph_binary, refuses_a_non_loopback_address_without_tokens) {
   EXPECT_EQ(slurp(p.out).find("running"), std::string::npos);
 }
 
+// A bad command line is a usage error (exit 1, as --help says), whatever the option; a log level
+// is one of the names --help lists.
+TEST(studiograph_binary, a_bad_option_value_is_a_usage_error_naming_the_option) {
+  auto p = spawn_studiograph({"--log-level", "loud", "nodes"});
+  EXPECT_EQ(wait_exit(p, 10s), 1);
+  EXPECT_NE(slurp(p.err).find("--log-level"), std::string::npos) << slurp(p.err);
+  auto q = spawn_studiograph({"--log-level", "debug", "nodes"});
+  EXPECT_EQ(wait_exit(q, 10s), 0) << slurp(q.err);
+  EXPECT_NE(slurp(q.out).find("audio.sine"), std::string::npos);
+}
+
 TEST(studiograph_binary, health_is_serving_after_start_and_not_serving_on_shutdown) {
   auto graph = write_file("graph.yaml", gw_test_graph);
   auto p = spawn_studiograph({"run", graph, "--listen", "127.0.0.1:0", "--state", "none"});
