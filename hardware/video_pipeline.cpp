@@ -8,15 +8,6 @@ namespace sg {
 
 namespace {
 
-const std::string& option(const device_spec& d, const std::string& key,
-                          const std::string& fallback) {
-  return d.option(key, fallback);
-}
-
-int int_option(const device_spec& d, const std::string& key, int fallback) {
-  return d.int_option(key, fallback);
-}
-
 std::string label(const node_spec& n) {
   return "node '" + n.id + "' (" + n.type + ")";
 }
@@ -119,9 +110,9 @@ video::element* video_pipeline::element_at(uint32_t slot) const {
 }
 
 bool video_pipeline::add_nodes(const video_domain& domain, std::string& error) {
-  const int w = int_option(domain.device, "width", 1280);
-  const int h = int_option(domain.device, "height", 720);
-  const int fps = int_option(domain.device, "fps", 30);
+  const int w = domain.device.int_option("width", 1280);
+  const int h = domain.device.int_option("height", 720);
+  const int fps = domain.device.int_option("fps", 30);
   for (const auto& n : domain.nodes) {
     ids_.push_back(n.id);
     const node_info* info = n.info;
@@ -150,10 +141,10 @@ bool video_pipeline::add_sink(const device_spec& d, const std::string& output_id
                               std::string& error) {
   sink_chain chain;
   chain.device = d;
-  chain.sink = option(d, "sink", "null");
+  chain.sink = d.option("sink", "null");
   chain.output_id = output_id;
   const std::string& sink = chain.sink;
-  const std::string codec = option(d, "codec", "vp8");
+  const std::string codec = d.option("codec", "vp8");
   const std::string prefix = d.name + "-";
   auto fail = [&](const std::string& why) {
     error = "video device '" + d.name + "' (sink " + sink + "): " + why;
@@ -171,8 +162,8 @@ bool video_pipeline::add_sink(const device_spec& d, const std::string& output_id
     return fail(why);
   // App frames are RGBA (VideoFrame); encoders get 4:2:0, the one layout RTP JPEG carries.
   const bool encoded = sink == "file" || sink == "rtp";
-  GstCaps* c = video::raw_caps(int_option(d, "width", 1280), int_option(d, "height", 720),
-                               int_option(d, "fps", 30),
+  GstCaps* c = video::raw_caps(d.int_option("width", 1280), d.int_option("height", 720),
+                               d.int_option("fps", 30),
                                sink == "app" ? "RGBA" : encoded ? "I420" : nullptr);
   g_object_set(caps, "caps", c, nullptr);
   gst_caps_unref(c);
@@ -190,8 +181,8 @@ bool video_pipeline::add_sink(const device_spec& d, const std::string& output_id
       enc = mk("vp8enc", "encode");
       if (enc)
         g_object_set(enc, "deadline", static_cast<gint64>(1), "cpu-used", 8, "threads", 2,
-                     "target-bitrate", int_option(d, "bitrate", 2000) * 1000,
-                     "keyframe-max-dist", int_option(d, "fps", 30), nullptr);
+                     "target-bitrate", d.int_option("bitrate", 2000) * 1000,
+                     "keyframe-max-dist", d.int_option("fps", 30), nullptr);
     }
     if (enc)
       gst_element_link(after, enc);
@@ -224,7 +215,7 @@ bool video_pipeline::add_sink(const device_spec& d, const std::string& output_id
     GstElement* s = mux ? mk("filesink", "sink") : nullptr;
     if (!s)
       return fail(why);
-    g_object_set(s, "location", option(d, "path", "").c_str(), "sync", sync, nullptr);
+    g_object_set(s, "location", d.option("path", "").c_str(), "sync", sync, nullptr);
     gst_element_link_many(enc, mux, s, nullptr);
   } else if (sink == "rtp") {
     GstElement* enc = encoder(caps);
@@ -234,8 +225,8 @@ bool video_pipeline::add_sink(const device_spec& d, const std::string& output_id
       return fail(why);
     if (codec != "mjpeg")
       g_object_set(pay, "pt", 96u, nullptr);
-    g_object_set(s, "host", option(d, "host", "127.0.0.1").c_str(), "port",
-                 int_option(d, "port", 5000), "sync", TRUE, "async", FALSE, nullptr);
+    g_object_set(s, "host", d.option("host", "127.0.0.1").c_str(), "port",
+                 d.int_option("port", 5000), "sync", TRUE, "async", FALSE, nullptr);
     gst_element_link_many(enc, pay, s, nullptr);
   } else {
     return fail("unknown sink");

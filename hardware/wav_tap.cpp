@@ -1,7 +1,5 @@
 #include "hardware/wav_tap.hpp"
 
-#include <algorithm>
-
 namespace sg {
 
 wav_tap::wav_tap(SNDFILE* file, uint32_t channels, size_t ring_frames, uint32_t max_block,
