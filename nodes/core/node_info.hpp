@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sg {
@@ -41,6 +42,17 @@ struct param_info {
   std::string def_string;            // string only
   bool live = true;                  // false: takes effect only when the graph is rebuilt
   bool persist = false;              // policy: every committed value is stored, asked or not
+
+  /// A change takes effect only when the graph is rebuilt (see nodes/core/describe.hpp).
+  param_info on_rebuild() && {
+    live = false;
+    return std::move(*this);
+  }
+  /// A change reaches the running node (for text, which is configuration by default).
+  param_info applied_live() && {
+    live = true;
+    return std::move(*this);
+  }
 };
 
 /// Configuration values of one node, indexed like `node_info::params`.
