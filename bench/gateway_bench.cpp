@@ -76,8 +76,8 @@ struct server {
       std::exit(2);
     }
     gw = std::make_unique<sg::gateway>(*rt, gw_opts);
-    if (auto e = gw->start()) {
-      std::fprintf(stderr, "bench_gateway: %s\n", e->c_str());
+    if (auto started = gw->start(); !started) {
+      std::fprintf(stderr, "bench_gateway: %s\n", started.error().c_str());
       std::exit(2);
     }
     gw->set_serving(true);

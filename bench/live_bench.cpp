@@ -210,8 +210,8 @@ int bench(double seconds, double idle, double rate, int clients, uint32_t block,
   if (applied.status().code() != 0)
     throw std::runtime_error("apply_graph: " + applied.status().message());
   sg::gateway gw(rt, sg::gateway_options{.listen = "127.0.0.1:0"});
-  if (auto err = gw.start())
-    throw std::runtime_error("gateway: " + *err);
+  if (auto started = gw.start(); !started)
+    throw std::runtime_error("gateway: " + started.error());
   gw.set_serving(true);
   std::this_thread::sleep_for(2s);  // the device settles before the measured windows
 

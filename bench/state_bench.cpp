@@ -512,8 +512,8 @@ int bench_echo(int samples) {
   sg::runtime rt(ro);
   check_applied(rt.apply_graph(load(echo_graph)));
   sg::gateway gw(rt, sg::gateway_options{.listen = "127.0.0.1:0"});
-  if (auto err = gw.start())
-    throw std::runtime_error("gateway: " + *err);
+  if (auto started = gw.start(); !started)
+    throw std::runtime_error("gateway: " + started.error());
   gw.set_serving(true);
   auto a = own_channel(gw.address()), b = own_channel(gw.address());
   auto nodes = v1::NodeService::NewStub(a);

@@ -111,10 +111,13 @@ bool ready(self_of<State> self) {
   auto& st = self->state;
   if (!st.mirror.seeded())
     return false;
-  std::string error;
-  if (!st.tgt || !st.mirror.node(st.tgt->node))
-    st.tgt = resolve_target(st.mirror, st.own_text("target"), error);
-  const std::string why = st.tgt ? std::string() : error;
+  std::string why;
+  if (!st.tgt || !st.mirror.node(st.tgt->node)) {
+    auto resolved = resolve_target(st.mirror, st.own_text("target"));
+    st.tgt = resolved ? std::optional<target>(*resolved) : std::nullopt;
+    if (!resolved)
+      why = resolved.error();
+  }
   if (why != st.failure || st.rev == 0) {
     st.failure = why;
     self->send(st.deps.hub, node_status(st.id, why));

@@ -64,35 +64,37 @@ std::string param_mirror::first_of_type(const std::string& type) const {
   return {};
 }
 
-std::optional<target> resolve_target(const param_mirror& m, const std::string& text,
-                                     std::string& error) {
+expected<target> resolve_target(const param_mirror& m, const std::string& text) {
   const auto dot = text.find('.');
-  if (text.empty() || dot == std::string::npos || dot == 0 || dot + 1 == text.size()) {
-    error = "target: expected node.param, got \"" + text + "\"";
-    return std::nullopt;
-  }
+  if (text.empty() || dot == std::string::npos || dot == 0 || dot + 1 == text.size())
+    return unexpected("target: expected node.param, got \"" + text + "\"");
   target t;
   t.node = text.substr(0, dot);
   t.param = text.substr(dot + 1);
   const auto* n = m.node(t.node);
-  if (!n) {
-    error = "target: no node '" + t.node + "' in the graph";
-    return std::nullopt;
-  }
+  if (!n)
+    return unexpected("target: no node '" + t.node + "' in the graph");
   const auto* info = node_registry::builtin().find(n->type());
   const int index = info ? info->param_index(t.param) : -1;
-  if (index < 0) {
-    error = "target: node '" + t.node + "' (" + n->type() + ") has no parameter '" + t.param + "'";
-    return std::nullopt;
-  }
+  if (index < 0)
+    return unexpected("target: node '" + t.node + "' (" + n->type() + ") has no parameter '" +
+                      t.param + "'");
   t.info = &info->params[index];
-  if (t.info->type == param_type::string || !t.info->live) {
-    error = "target: '" + text + "' is not a live numeric parameter";
-    return std::nullopt;
-  }
+  if (t.info->type == param_type::string || !t.info->live)
+    return unexpected("target: '" + text + "' is not a live numeric parameter");
   t.lo = t.info->min;
   t.hi = t.info->max;
   return t;
+}
+
+expected<void> check_event_node(const param_mirror& m, const std::string& id) {
+  const auto* n = m.node(id);
+  if (!n)
+    return unexpected("no node '" + id + "' in the graph");
+  const auto* info = node_registry::builtin().find(n->type());
+  if (!info || !info->accepts_events)
+    return unexpected("'" + id + "' (" + n->type() + ") takes no notes or triggers");
+  return {};
 }
 
 v1::Value target_value(const target& t, double x) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "actors/controllers/controller.hpp"
+#include "nodes/core/expected.hpp"
 #include "nodes/core/node_info.hpp"
 
 namespace sg::ctl {
@@ -40,10 +41,12 @@ struct target {
   double lo = 0, hi = 1;
 };
 
-/// Resolves "node.param" against the mirror; an error text when it is not a live numeric
-/// parameter of an existing node.
-std::optional<target> resolve_target(const param_mirror& m, const std::string& text,
-                                     std::string& error);
+/// Resolves "node.param" against the mirror; fails ("target: ...") when it is not a live
+/// numeric parameter of an existing node.
+expected<target> resolve_target(const param_mirror& m, const std::string& text);
+
+/// Checks that node `id` exists and takes notes and triggers (why not, without a field prefix).
+expected<void> check_event_node(const param_mirror& m, const std::string& id);
 
 /// The typed value for `t` (integers rounded, clamped to the range).
 v1::Value target_value(const target& t, double x);

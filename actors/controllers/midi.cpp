@@ -170,17 +170,17 @@ void follow(self_ptr self) {
   std::string why;
   const std::string text = st.own_text("target");
   if (action == set_param || action == toggle || action == momentary) {
-    if (!st.tgt || st.tgt->node + "." + st.tgt->param != text)
-      st.tgt = resolve_target(st.mirror, text, why);
+    if (!st.tgt || st.tgt->node + "." + st.tgt->param != text) {
+      auto resolved = resolve_target(st.mirror, text);
+      st.tgt = resolved ? std::optional<target>(*resolved) : std::nullopt;
+      if (!resolved)
+        why = resolved.error();
+    }
     if (st.tgt && action != set_param && st.tgt->info->type != param_type::boolean)
       why = "target: '" + text + "' is not a bool parameter (toggle and momentary need one)";
   } else if (action == trigger || action == play) {
-    const auto* n = st.mirror.node(text);
-    const auto* info = n ? node_registry::builtin().find(n->type()) : nullptr;
-    if (!n)
-      why = "target: no node '" + text + "' in the graph";
-    else if (!info || !info->accepts_events)
-      why = "target: '" + text + "' (" + n->type() + ") takes no notes or triggers";
+    if (auto takes = check_event_node(st.mirror, text); !takes)
+      why = "target: " + takes.error();
   }
   if (why != st.failure || !st.announced) {
     st.failure = why;

@@ -33,36 +33,29 @@ namespace {
 constexpr auto request_timeout = std::chrono::seconds(2);
 constexpr size_t max_datagram = 65536;
 
-/// "host:port" -> sockaddr; an error text otherwise.
-std::optional<sockaddr_in> parse_endpoint(const std::string& text, std::string& error) {
+/// "host:port" -> sockaddr, or what is wrong with it.
+expected<sockaddr_in> parse_endpoint(const std::string& text) {
   const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
-    error = "expected HOST:PORT, got \"" + text + "\"";
-    return std::nullopt;
-  }
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    return unexpected("expected HOST:PORT, got \"" + text + "\"");
   const std::string host = text.substr(0, colon) == "localhost" ? "127.0.0.1"
                                                                  : text.substr(0, colon);
   char* end = nullptr;
   const long port = std::strtol(text.c_str() + colon + 1, &end, 10);
-  if (*end != '\0' || port < 0 || port > 65535) {
-    error = "port: expected 0..65535 in \"" + text + "\"";
-    return std::nullopt;
-  }
+  if (*end != '\0' || port < 0 || port > 65535)
+    return unexpected("port: expected 0..65535 in \"" + text + "\"");
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
-  if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) {
-    error = "host: expected an IPv4 address or localhost, got \"" + host + "\"";
-    return std::nullopt;
-  }
+  if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1)
+    return unexpected("host: expected an IPv4 address or localhost, got \"" + host + "\"");
   return a;
 }
 
 /// One decoded message as the receiver hands it over: the address split into node, param
 /// and whether it commits, with the value in the kind OSC gave it. Travels as a
 /// SetParamRequest (overlay_source "osc" unless it commits).
-std::optional<v1::SetParamRequest> decode_set(const std::string& path, lo_message m,
-                                              std::string& error) {
+expected<v1::SetParamRequest> decode_set(const std::string& path, lo_message m) {
   // /sg/NODE/PARAM or /sg/NODE/PARAM/commit
   std::vector<std::string> parts;
   size_t start = 1;
@@ -76,16 +69,13 @@ std::optional<v1::SetParamRequest> decode_set(const std::string& path, lo_messag
   }
   const bool commit = parts.size() == 4 && parts[3] == "commit";
   if (path.empty() || path[0] != '/' || parts.empty() || parts[0] != "sg" ||
-      (parts.size() != 3 && !commit) || parts[1].empty() || parts[2].empty()) {
-    error = "unknown address " + path + ": expected /sg/NODE/PARAM or /sg/NODE/PARAM/commit";
-    return std::nullopt;
-  }
+      (parts.size() != 3 && !commit) || parts[1].empty() || parts[2].empty())
+    return unexpected("unknown address " + path +
+                      ": expected /sg/NODE/PARAM or /sg/NODE/PARAM/commit");
   const int argc = lo_message_get_argc(m);
   const char* types = lo_message_get_types(m);
-  if (argc != 1 || !types) {
-    error = path + ": expected one value, got " + std::to_string(argc);
-    return std::nullopt;
-  }
+  if (argc != 1 || !types)
+    return unexpected(path + ": expected one value, got " + std::to_string(argc));
   lo_arg* a = lo_message_get_argv(m)[0];
   v1::SetParamRequest req;
   req.set_node(parts[1]);
@@ -100,8 +90,7 @@ std::optional<v1::SetParamRequest> decode_set(const std::string& path, lo_messag
     case LO_STRING:
     case LO_SYMBOL: req.mutable_value()->set_string_value(&a->s); break;
     default:
-      error = path + ": unsupported OSC type '" + std::string(1, types[0]) + "'";
-      return std::nullopt;
+      return unexpected(path + ": unsupported OSC type '" + std::string(1, types[0]) + "'");
   }
   if (!commit)
     req.set_overlay_source("osc");
@@ -186,11 +175,10 @@ private:
       caf::anon_send(sink_, caf::subscribe_atom_v, std::string(host) + ":" + std::to_string(port));
       return;
     }
-    std::string error;
-    if (auto req = decode_set(path, m, error))
+    if (auto req = decode_set(path, m))
       caf::anon_send(sink_, std::move(*req));
     else
-      fail(std::move(error));
+      fail(req.error());
   }
 
   caf::actor sink_;
@@ -231,22 +219,21 @@ void add_echo(osc_state& st, const std::string& endpoint) {
   st.echo_names.push_back(endpoint);
 }
 
-/// Binds the socket and starts the receiver; an error text when it cannot.
-std::string start(self_ptr self) {
+/// Binds the socket and starts the receiver, or says why it cannot.
+expected<void> start(self_ptr self) {
   auto& st = self->state;
   const auto* p = st.mirror.param(st.id, "listen");
   const std::string listen = p ? p->value().string_value() : "127.0.0.1:9000";
-  std::string error;
-  auto addr = parse_endpoint(listen, error);
+  auto addr = parse_endpoint(listen);
   if (!addr)
-    return "listen: " + error;
+    return unexpected("listen: " + addr.error());
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
-    return std::string("socket: ") + std::strerror(errno);
+    return unexpected(std::string("socket: ") + std::strerror(errno));
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0) {
     const std::string why = std::strerror(errno);
     ::close(fd);
-    return "listen: cannot bind " + listen + ": " + why;
+    return unexpected("listen: cannot bind " + listen + ": " + why);
   }
   if ((ntohl(addr->sin_addr.s_addr) >> 24) != 127)
     spdlog::warn("{}: OSC listens on {}, beyond this machine; OSC carries no credentials, so "
@@ -261,11 +248,10 @@ std::string start(self_ptr self) {
     const std::string one = echo.substr(from, comma == std::string::npos ? std::string::npos
                                                                          : comma - from);
     if (!one.empty()) {
-      std::string bad;
-      if (parse_endpoint(one, bad))
-        add_echo(st, one);
-      else
-        return "echo_to: " + bad;
+      auto endpoint = parse_endpoint(one);
+      if (!endpoint)
+        return unexpected("echo_to: " + endpoint.error());
+      add_echo(st, one);
     }
     if (comma == std::string::npos)
       break;
@@ -275,21 +261,16 @@ std::string start(self_ptr self) {
 }
 
 /// The value as the target parameter's type wants it (OSC has no enums or booleans as such);
-/// an error text when it cannot be one.
-std::optional<v1::Value> typed(const param_mirror& m, const v1::SetParamRequest& req,
-                               std::string& error) {
+/// fails when it cannot be one.
+expected<v1::Value> typed(const param_mirror& m, const v1::SetParamRequest& req) {
   const auto* node = m.node(req.node());
-  if (!node) {
-    error = "no node '" + req.node() + "'";
-    return std::nullopt;
-  }
+  if (!node)
+    return unexpected("no node '" + req.node() + "'");
   const auto* info = node_registry::builtin().find(node->type());
   const int index = info ? info->param_index(req.param()) : -1;
-  if (index < 0) {
-    error = "node '" + req.node() + "' (" + node->type() + ") has no parameter '" + req.param() +
-            "'";
-    return std::nullopt;
-  }
+  if (index < 0)
+    return unexpected("node '" + req.node() + "' (" + node->type() + ") has no parameter '" +
+                      req.param() + "'");
   const auto& p = info->params[index];
   const auto& v = req.value();
   const bool numeric = v.has_double_value() || v.has_int_value() || v.has_bool_value();
@@ -327,9 +308,8 @@ std::optional<v1::Value> typed(const param_mirror& m, const v1::SetParamRequest&
       out.set_string_value(v.string_value());
       return out;
   }
-  error = "/sg/" + req.node() + "/" + req.param() + ": wrong type of value for a " +
-          std::string(sg::type_name(p.type)) + " parameter";
-  return std::nullopt;
+  return unexpected("/sg/" + req.node() + "/" + req.param() + ": wrong type of value for a " +
+                    std::string(sg::type_name(p.type)) + " parameter");
 }
 
 /// Echoes the effective value of a changed parameter to every registered client.
@@ -368,20 +348,19 @@ caf::behavior osc(self_ptr self, std::string id, controller_deps deps) {
       const bool first = !st.mirror.seeded();
       st.mirror.apply(ev, st.id);
       if (first && st.mirror.seeded()) {
-        const std::string why = start(self);
-        self->send(st.deps.hub, node_status(st.id, why));
-        if (!why.empty())
-          st.log.error(st.id + ": " + why);
+        const auto started = start(self);
+        self->send(st.deps.hub, node_status(st.id, started ? std::string() : started.error()));
+        if (!started)
+          st.log.error(st.id + ": " + started.error());
       }
       if (ev.has_param_changed())
         echo_change(self, ev.param_changed());
     },
     [self](v1::SetParamRequest& req) {
       auto& st = self->state;
-      std::string error;
-      auto value = typed(st.mirror, req, error);
+      auto value = typed(st.mirror, req);
       if (!value) {
-        st.log.error(error);
+        st.log.error(value.error());
         return;
       }
       *req.mutable_value() = std::move(*value);

@@ -9,6 +9,7 @@
 #include <regex>
 #include <set>
 #include <spdlog/spdlog.h>
+#include <variant>
 
 #include "actors/controllers/common.hpp"
 
@@ -58,15 +59,9 @@ bool valid_id(const std::string& id) {
 
 bool is_bool_param(const target& t) { return t.info->type == param_type::boolean; }
 
-/// A node that takes notes and triggers: empty when it does, else why not.
-std::string check_event_node(const param_mirror& m, const std::string& id) {
-  const auto* n = m.node(id);
-  if (!n)
-    return "no node '" + id + "' in the graph";
-  const auto* info = node_registry::builtin().find(n->type());
-  if (!info || !info->accepts_events)
-    return "'" + id + "' (" + n->type() + ") takes no notes or triggers";
-  return {};
+/// A resolve_target message without its leading "target: ".
+std::string without_field(const std::string& message) {
+  return message.substr(message.find(": ") + 2);
 }
 
 /// The action a mapping performs, with UNSPECIFIED resolved for its panel type.
@@ -118,19 +113,18 @@ std::optional<v1::Status> check_panel(const param_mirror& m, const v1::Panel& p)
         mp.low() > 1 || mp.high() < 0 || mp.high() > 1)
       return bad(f + ".low", "low and high are fractions of the target's range, 0..1");
     const auto action = action_of(p, mp);
-    std::string why;
     switch (action) {
       case v1::MAPPING_ACTION_SET:
         if (!knob)
           return bad(f + ".action", "SET is for knobs; pads TRIGGER, TOGGLE, MOMENTARY or PLAY");
-        if (!resolve_target(m, mp.target(), why))
-          return bad(f + ".target", why.substr(why.find(": ") + 2));
+        if (auto t = resolve_target(m, mp.target()); !t)
+          return bad(f + ".target", without_field(t.error()));
         break;
       case v1::MAPPING_ACTION_TOGGLE:
       case v1::MAPPING_ACTION_MOMENTARY: {
-        auto t = resolve_target(m, mp.target(), why);
+        auto t = resolve_target(m, mp.target());
         if (!t)
-          return bad(f + ".target", why.substr(why.find(": ") + 2));
+          return bad(f + ".target", without_field(t.error()));
         if (!is_bool_param(*t))
           return bad(f + ".target", "'" + mp.target() +
                                       "' is not a bool parameter (TOGGLE and MOMENTARY need one)");
@@ -141,9 +135,8 @@ std::optional<v1::Status> check_panel(const param_mirror& m, const v1::Panel& p)
         if (knob)
           return bad(f + ".action", "TRIGGER and PLAY are for pads; knobs SET, TOGGLE or "
                                     "MOMENTARY");
-        why = check_event_node(m, mp.target());
-        if (!why.empty())
-          return bad(f + ".target", why);
+        if (auto takes = check_event_node(m, mp.target()); !takes)
+          return bad(f + ".target", takes.error());
         break;
       default: return bad(f + ".action", "unknown action " + std::to_string(mp.action()));
     }
@@ -283,7 +276,6 @@ void act(self_ptr self, const v1::Panel& p, int index, const v1::MidiInput& in, 
   const auto& mp = p.mappings(index);
   const auto action = action_of(p, mp);
   const bool on = cc ? in.data2() >= 64 : (in.status() & 0xF0) == 0x90 && in.data2() > 0;
-  std::string why;
   if (action == v1::MAPPING_ACTION_TRIGGER || action == v1::MAPPING_ACTION_PLAY) {
     if (action == v1::MAPPING_ACTION_TRIGGER && !on)
       return;
@@ -295,9 +287,9 @@ void act(self_ptr self, const v1::Panel& p, int index, const v1::MidiInput& in, 
                                            static_cast<float>(in.data2()) / 127.0f, in.time_ns()));
     return;
   }
-  auto t = resolve_target(st.mirror, mp.target(), why);
+  auto t = resolve_target(st.mirror, mp.target());
   if (!t) {
-    st.log.error("panel " + p.id() + ": " + why);
+    st.log.error("panel " + p.id() + ": " + t.error());
     return;
   }
   const double now = st.mirror.number(t->node, t->param, t->lo);
@@ -346,6 +338,77 @@ void finish_learn(self_ptr self, v1::LearnReply reply) {
   promise.deliver(std::move(reply));
 }
 
+/// The mapping the pending learn makes of control `in` (a knob or a note-on pad), or nothing
+/// when the control does not fit the target: knobs set parameters; pads trigger nodes or switch
+/// bools.
+std::optional<v1::PanelMapping> learned_mapping(const panels_state& st, const v1::MidiInput& in,
+                                                v1::PanelType kind) {
+  const auto& req = st.learn->req;
+  const bool node_target = req.target().find('.') == std::string::npos;
+  std::optional<target> t;
+  if (!node_target)
+    if (auto resolved = resolve_target(st.mirror, req.target()))
+      t = *resolved;
+  v1::PanelMapping mp;
+  mp.set_number(in.data1());
+  mp.set_channel((in.status() & 0x0F) + 1);
+  mp.set_target(req.target());
+  if (kind == v1::PANEL_TYPE_KNOB) {
+    if (node_target || !t)
+      return std::nullopt;
+    mp.set_action(v1::MAPPING_ACTION_SET);
+  } else if (node_target) {
+    mp.set_action(v1::MAPPING_ACTION_TRIGGER);
+  } else if (t && is_bool_param(*t)) {
+    mp.set_action(v1::MAPPING_ACTION_TOGGLE);
+  } else {
+    return std::nullopt;
+  }
+  return mp;
+}
+
+/// Where a learn of `kind` writes: the panel asked for, else the active one of this kind on the
+/// device, else learned-knobs / learned-pads (made when missing). A LearnReply is a refusal that
+/// ends the learn; nothing means the control does not fit the panel asked for.
+std::variant<std::monostate, v1::Panel, v1::LearnReply>
+learn_panel(const panels_state& st, const v1::MidiInput& in, v1::PanelType kind) {
+  const auto& req = st.learn->req;
+  if (!req.panel().empty()) {
+    auto it = st.panels.find(req.panel());
+    if (it == st.panels.end())
+      return status_reply<v1::LearnReply>(
+        code_not_found, "panel", "panel: '" + req.panel() + "' was deleted while learning");
+    if (it->second.type() != kind || !device_matches(it->second, in))
+      return std::monostate{};
+    return it->second;
+  }
+  const v1::Panel* found = nullptr;
+  for (const auto& [id, other] : st.panels)
+    if (other.active() && other.type() == kind && device_matches(other, in) &&
+        (!found || (found->device().empty() && !other.device().empty())))
+      found = &other;
+  if (found)
+    return *found;
+  const bool knob = kind == v1::PANEL_TYPE_KNOB;
+  const std::string id = knob ? "learned-knobs" : "learned-pads";
+  v1::Panel p;
+  if (auto it = st.panels.find(id); it != st.panels.end()) {
+    if (it->second.type() != kind)
+      return status_reply<v1::LearnReply>(code_failed_precondition, "panel",
+                                          "panel: '" + id + "' exists and is not a " +
+                                            (knob ? "knob" : "pad") +
+                                            " panel; name a panel to learn into");
+    p = it->second;
+  } else {
+    p.set_id(id);
+    p.set_type(kind);
+    p.set_bank("learned");
+    p.set_device(in.device());
+  }
+  p.set_active(true);
+  return p;
+}
+
 /// The pending learn with input `in`: true when it took the input.
 bool learn_from(self_ptr self, const v1::MidiInput& in) {
   auto& st = self->state;
@@ -353,78 +416,24 @@ bool learn_from(self_ptr self, const v1::MidiInput& in) {
   const bool note_on = kind == v1::PANEL_TYPE_PAD && (in.status() & 0xF0) == 0x90 && in.data2() > 0;
   if (kind == v1::PANEL_TYPE_UNSPECIFIED || (kind == v1::PANEL_TYPE_PAD && !note_on))
     return false;
-  const auto& req = st.learn->req;
-  // Knobs set parameters; pads trigger nodes or switch bools.
-  std::string why;
-  const bool node_target = req.target().find('.') == std::string::npos;
-  auto t = node_target ? std::nullopt : resolve_target(st.mirror, req.target(), why);
-  v1::PanelMapping mp;
-  mp.set_number(in.data1());
-  mp.set_channel((in.status() & 0x0F) + 1);
-  mp.set_target(req.target());
-  if (kind == v1::PANEL_TYPE_KNOB) {
-    if (node_target || !t)
-      return false;
-    mp.set_action(v1::MAPPING_ACTION_SET);
-  } else {
-    if (node_target)
-      mp.set_action(v1::MAPPING_ACTION_TRIGGER);
-    else if (t && is_bool_param(*t))
-      mp.set_action(v1::MAPPING_ACTION_TOGGLE);
-    else
-      return false;
+  const auto mp = learned_mapping(st, in, kind);
+  if (!mp)
+    return false;
+  auto place = learn_panel(st, in, kind);
+  if (std::holds_alternative<std::monostate>(place))
+    return false;
+  if (auto* refusal = std::get_if<v1::LearnReply>(&place)) {
+    finish_learn(self, std::move(*refusal));
+    return true;
   }
-  // The panel: the one asked for, else the active one of this kind on the device, else
-  // learned-knobs / learned-pads.
-  v1::Panel p;
-  if (!req.panel().empty()) {
-    auto it = st.panels.find(req.panel());
-    if (it == st.panels.end()) {
-      finish_learn(self, status_reply<v1::LearnReply>(code_not_found, "panel",
-                                                      "panel: '" + req.panel() +
-                                                        "' was deleted while learning"));
-      return true;
-    }
-    if (it->second.type() != kind || !device_matches(it->second, in))
-      return false;
-    p = it->second;
-  } else {
-    const v1::Panel* found = nullptr;
-    for (const auto& [id, other] : st.panels)
-      if (other.active() && other.type() == kind && device_matches(other, in) &&
-          (!found || (found->device().empty() && !other.device().empty())))
-        found = &other;
-    if (found) {
-      p = *found;
-    } else {
-      const std::string id = kind == v1::PANEL_TYPE_KNOB ? "learned-knobs" : "learned-pads";
-      auto it = st.panels.find(id);
-      if (it != st.panels.end() && it->second.type() != kind) {
-        finish_learn(self,
-                     status_reply<v1::LearnReply>(code_failed_precondition, "panel",
-                                                  "panel: '" + id + "' exists and is not a " +
-                                                    (kind == v1::PANEL_TYPE_KNOB ? "knob" : "pad") +
-                                                    " panel; name a panel to learn into"));
-        return true;
-      }
-      if (it != st.panels.end()) {
-        p = it->second;
-      } else {
-        p.set_id(id);
-        p.set_type(kind);
-        p.set_bank("learned");
-        p.set_device(in.device());
-      }
-      p.set_active(true);
-    }
-  }
+  auto p = std::get<v1::Panel>(std::move(place));
   // The control replaces whatever it did in that panel.
   auto* maps = p.mutable_mappings();
   for (int i = maps->size() - 1; i >= 0; --i)
-    if (maps->Get(i).number() == mp.number() &&
-        (maps->Get(i).channel() == mp.channel() || maps->Get(i).channel() == 0))
+    if (maps->Get(i).number() == mp->number() &&
+        (maps->Get(i).channel() == mp->channel() || maps->Get(i).channel() == 0))
       maps->DeleteSubrange(i, 1);
-  *p.add_mappings() = mp;
+  *p.add_mappings() = *mp;
   if (p.mappings_size() > max_mappings) {
     finish_learn(self, status_reply<v1::LearnReply>(code_resource_exhausted, "panel",
                                                     "panel: '" + p.id() +
@@ -432,9 +441,9 @@ bool learn_from(self_ptr self, const v1::MidiInput& in) {
     return true;
   }
   v1::LearnReply learned;
-  *learned.mutable_mapping() = mp;
+  *learned.mutable_mapping() = *mp;
   learned.set_device(in.device());
-  const auto origin = req.origin();
+  const auto origin = st.learn->req.origin();
   const std::string reason = st.panels.count(p.id()) ? "learned" : "created";
   put(self, p, reason, origin, [self, learned](v1::PanelReply r) mutable {
     *learned.mutable_status() = r.status();
@@ -514,14 +523,12 @@ void start_learn(self_ptr self, const v1::LearnRequest& req,
     promise.deliver(status_reply<v1::LearnReply>(code, field, field + ": " + w));
   };
   if (req.target().find('.') == std::string::npos) {
-    if (auto why = check_event_node(st.mirror, req.target()); !why.empty())
+    if (auto takes = check_event_node(st.mirror, req.target()); !takes)
       return refuse_learn(code_invalid_argument, "target",
-                          why + " (a node target is for pads: NODE takes triggers, "
-                                "NODE.PARAM is for knobs and bool switches)");
-  } else {
-    std::string why;
-    if (!resolve_target(st.mirror, req.target(), why))
-      return refuse_learn(code_invalid_argument, "target", why.substr(why.find(": ") + 2));
+                          takes.error() + " (a node target is for pads: NODE takes triggers, "
+                                          "NODE.PARAM is for knobs and bool switches)");
+  } else if (auto t = resolve_target(st.mirror, req.target()); !t) {
+    return refuse_learn(code_invalid_argument, "target", without_field(t.error()));
   }
   if (!req.panel().empty() && !st.panels.count(req.panel()))
     return refuse_learn(code_not_found, "panel", "no panel '" + req.panel() + "'");
@@ -541,6 +548,59 @@ void start_learn(self_ptr self, const v1::LearnRequest& req,
   const auto wait =
     std::chrono::milliseconds(req.timeout_ms() ? req.timeout_ms() : default_learn_ms);
   self->delayed_send(self, wait, caf::timeout_atom_v, id);
+}
+
+/// Creates or updates a panel once the mirror is fresh enough to check it against.
+caf::typed_response_promise<v1::PanelReply> on_put(self_ptr self, const v1::PutPanelRequest& req) {
+  auto rp = self->make_response_promise<v1::PanelReply>();
+  with_fresh_mirror(self, [self, req, rp]() mutable {
+    auto& st = self->state;
+    const bool exists = st.panels.count(req.panel().id()) > 0;
+    if (auto bad = check_panel(st.mirror, req.panel())) {
+      v1::PanelReply r;
+      *r.mutable_status() = *bad;
+      rp.deliver(r);
+    } else if (req.create() && exists) {
+      rp.deliver(status_reply<v1::PanelReply>(code_already_exists, "panel.id",
+                                              "panel.id: panel '" + req.panel().id() +
+                                                "' exists (update it instead)"));
+    } else if (!req.create() && !exists) {
+      rp.deliver(status_reply<v1::PanelReply>(code_not_found, "panel.id",
+                                              "panel.id: no panel '" + req.panel().id() +
+                                                "' (create it first)"));
+    } else if (req.create() && static_cast<int>(st.panels.size()) >= max_panels) {
+      rp.deliver(status_reply<v1::PanelReply>(code_resource_exhausted, "panel.id",
+                                              "panel.id: at most " + std::to_string(max_panels) +
+                                                " panels"));
+    } else {
+      put(self, req.panel(), req.create() ? "created" : "updated",
+          origin_or(req.origin(), "panels"), [rp](v1::PanelReply r) mutable { rp.deliver(r); });
+    }
+  });
+  return rp;
+}
+
+/// Deletes a panel: the store first, then the hub hears it.
+caf::result<v1::PanelReply> on_delete(self_ptr self, const v1::DeletePanelRequest& req) {
+  auto it = self->state.panels.find(req.id());
+  if (it == self->state.panels.end())
+    return status_reply<v1::PanelReply>(code_not_found, "id", "id: no panel '" + req.id() + "'");
+  auto last = it->second;
+  last.set_rev(last.rev() + 1);
+  *last.mutable_origin() = origin_or(req.origin(), "panels");
+  change c;
+  c.deletes.push_back(last);
+  auto rp = self->make_response_promise<v1::PanelReply>();
+  commit_change(self, std::move(c), [rp, last](v1::Status s, bool persisted) mutable {
+    v1::PanelReply r;
+    *r.mutable_status() = s;
+    if (s.code() == code_ok) {
+      *r.mutable_panel() = last;
+      r.set_persisted(persisted);
+    }
+    rp.deliver(r);
+  });
+  return rp;
 }
 
 panel_actor::behavior_type behavior(self_ptr self) {
@@ -563,35 +623,7 @@ panel_actor::behavior_type behavior(self_ptr self) {
       r.set_persisted(static_cast<bool>(self->state.store));
       return r;
     },
-    [self](const v1::PutPanelRequest& req) {
-      auto rp = self->make_response_promise<v1::PanelReply>();
-      with_fresh_mirror(self, [self, req, rp]() mutable {
-        auto& st = self->state;
-        const bool exists = st.panels.count(req.panel().id()) > 0;
-        if (auto bad = check_panel(st.mirror, req.panel())) {
-          v1::PanelReply r;
-          *r.mutable_status() = *bad;
-          rp.deliver(r);
-        } else if (req.create() && exists) {
-          rp.deliver(status_reply<v1::PanelReply>(code_already_exists, "panel.id",
-                                                  "panel.id: panel '" + req.panel().id() +
-                                                    "' exists (update it instead)"));
-        } else if (!req.create() && !exists) {
-          rp.deliver(status_reply<v1::PanelReply>(code_not_found, "panel.id",
-                                                  "panel.id: no panel '" + req.panel().id() +
-                                                    "' (create it first)"));
-        } else if (req.create() && static_cast<int>(st.panels.size()) >= max_panels) {
-          rp.deliver(status_reply<v1::PanelReply>(code_resource_exhausted, "panel.id",
-                                                  "panel.id: at most " +
-                                                    std::to_string(max_panels) + " panels"));
-        } else {
-          put(self, req.panel(), req.create() ? "created" : "updated",
-              origin_or(req.origin(), "panels"),
-              [rp](v1::PanelReply r) mutable { rp.deliver(r); });
-        }
-      });
-      return rp;
-    },
+    [self](const v1::PutPanelRequest& req) { return on_put(self, req); },
     [self](const v1::ActivatePanelRequest& req) -> caf::result<v1::PanelReply> {
       auto it = self->state.panels.find(req.id());
       if (it == self->state.panels.end())
@@ -604,28 +636,7 @@ panel_actor::behavior_type behavior(self_ptr self) {
           [rp](v1::PanelReply r) mutable { rp.deliver(r); });
       return rp;
     },
-    [self](const v1::DeletePanelRequest& req) -> caf::result<v1::PanelReply> {
-      auto it = self->state.panels.find(req.id());
-      if (it == self->state.panels.end())
-        return status_reply<v1::PanelReply>(code_not_found, "id",
-                                            "id: no panel '" + req.id() + "'");
-      auto last = it->second;
-      last.set_rev(last.rev() + 1);
-      *last.mutable_origin() = origin_or(req.origin(), "panels");
-      change c;
-      c.deletes.push_back(last);
-      auto rp = self->make_response_promise<v1::PanelReply>();
-      commit_change(self, std::move(c), [rp, last](v1::Status s, bool persisted) mutable {
-        v1::PanelReply r;
-        *r.mutable_status() = s;
-        if (s.code() == code_ok) {
-          *r.mutable_panel() = last;
-          r.set_persisted(persisted);
-        }
-        rp.deliver(r);
-      });
-      return rp;
-    },
+    [self](const v1::DeletePanelRequest& req) { return on_delete(self, req); },
     [self](const v1::LearnRequest& req) {
       auto promise = self->make_response_promise<v1::LearnReply>();
       with_fresh_mirror(self, [self, req, promise]() mutable { start_learn(self, req, promise); });

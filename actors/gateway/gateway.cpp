@@ -564,15 +564,15 @@ private:
 };
 
 /// Preset names: what a file name or a menu entry can hold.
-std::optional<std::string> check_preset_name(const std::string& name) {
+expected<void> check_preset_name(const std::string& name) {
   if (name.empty())
-    return "must not be empty";
+    return unexpected("must not be empty");
   if (name.size() > 128)
-    return "longer than 128 characters";
+    return unexpected("longer than 128 characters");
   for (unsigned char c : name)
     if (!std::isalnum(c) && c != ' ' && c != '.' && c != '_' && c != '-')
-      return "may hold letters, digits, space, '.', '_' and '-' only";
-  return std::nullopt;
+      return unexpected("may hold letters, digits, space, '.', '_' and '-' only");
+  return {};
 }
 
 class preset_service final : public v1::PresetService::Service {
@@ -583,8 +583,8 @@ public:
                           v1::SavePresetReply* reply) override {
     if (auto s = gw_.admit(*ctx, access::control, "PresetService.SavePreset"); !s.ok())
       return s;
-    if (auto why = check_preset_name(req->name()))
-      return invalid("name", *why);
+    if (auto named = check_preset_name(req->name()); !named)
+      return invalid("name", named.error());
     for (int i = 0; i < req->nodes_size(); ++i)
       if (req->nodes(i).empty())
         return invalid("nodes[" + std::to_string(i) + "]", "must not be empty");
@@ -595,8 +595,8 @@ public:
                           v1::LoadPresetReply* reply) override {
     if (auto s = gw_.admit(*ctx, access::control, "PresetService.LoadPreset", true); !s.ok())
       return s;
-    if (auto why = check_preset_name(req->name()))
-      return invalid("name", *why);
+    if (auto named = check_preset_name(req->name()); !named)
+      return invalid("name", named.error());
     return guarded([&] { return unwrap(gw_.rt.load_preset(with_origin(*req, *ctx)), *reply); });
   }
 
@@ -611,8 +611,8 @@ public:
                             v1::DeletePresetReply* reply) override {
     if (auto s = gw_.admit(*ctx, access::control, "PresetService.DeletePreset"); !s.ok())
       return s;
-    if (auto why = check_preset_name(req->name()))
-      return invalid("name", *why);
+    if (auto named = check_preset_name(req->name()); !named)
+      return invalid("name", named.error());
     return guarded([&] { return unwrap(gw_.rt.delete_preset(*req), *reply); });
   }
 
@@ -723,20 +723,24 @@ gateway::~gateway() {
   stop();
 }
 
-std::optional<std::string> gateway::start() {
+expected<void> gateway::start() {
   if (impl_->server)
-    return "gateway already started on " + impl_->address;
-  if (auto e = check_gateway_options(impl_->opts))
-    return e;
-  std::string error;
-  auto hp = parse_listen(impl_->opts.listen, error);
+    return unexpected("gateway already started on " + impl_->address);
+  if (auto checked = check_gateway_options(impl_->opts); !checked)
+    return checked;
+  auto hp = parse_listen(impl_->opts.listen);
+  if (!hp)
+    return unexpected(hp.error());
   std::vector<token_entry> tokens;
-  if (!impl_->opts.token_file.empty())
-    if (auto e = load_tokens(impl_->opts.token_file, tokens))
-      return e;
-  std::shared_ptr<grpc::ServerCredentials> creds;
-  if (auto e = make_credentials(impl_->opts, creds))
-    return e;
+  if (!impl_->opts.token_file.empty()) {
+    auto loaded = load_tokens(impl_->opts.token_file);
+    if (!loaded)
+      return unexpected(loaded.error());
+    tokens = std::move(*loaded);
+  }
+  auto creds = make_credentials(impl_->opts);
+  if (!creds)
+    return unexpected(creds.error());
   impl_->tokens = std::move(tokens);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -744,7 +748,7 @@ std::optional<std::string> gateway::start() {
   grpc::ServerBuilder builder;
   builder.SetOption(std::make_unique<reflection_option>(impl_->opts.reflection));
   int port = 0;
-  builder.AddListeningPort(impl_->opts.listen, creds, &port);
+  builder.AddListeningPort(impl_->opts.listen, *creds, &port);
   // Without this a second server on the same port binds too and steals half the calls.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   // Find vanished subscribers so their slots and threads come back.
@@ -762,7 +766,7 @@ std::optional<std::string> gateway::start() {
   builder.RegisterService(&svc->panels);
   auto server = builder.BuildAndStart();
   if (!server || port == 0)
-    return "cannot bind " + impl_->opts.listen + " (address in use or not available)";
+    return unexpected("cannot bind " + impl_->opts.listen + " (address in use or not available)");
 
   std::lock_guard lock(impl_->mtx);
   impl_->stopping = false;
@@ -771,7 +775,7 @@ std::optional<std::string> gateway::start() {
   impl_->address = (hp->bracketed ? "[" + hp->host + "]" : hp->host) + ":" + std::to_string(port);
   impl_->apply_serving();
   impl_->rt.set_gateway_address(impl_->address);
-  return std::nullopt;
+  return {};
 }
 
 void gateway::set_serving(bool serving) {

@@ -24,6 +24,8 @@
 #include <optional>
 #include <string>
 
+#include "nodes/core/expected.hpp"
+
 namespace sg {
 
 class runtime;
@@ -54,8 +56,8 @@ struct gateway_options {
 };
 
 /// thread: any. Everything that can be wrong with `opts` before anything starts (address,
-/// non-loopback without a token file, token file, TLS files); nullopt when fine.
-std::optional<std::string> check_gateway_options(const gateway_options& opts);
+/// non-loopback without a token file, token file, TLS files).
+expected<void> check_gateway_options(const gateway_options& opts);
 
 /// True when `listen` ("host:port") names a loopback address.
 bool is_loopback_listen(const std::string& listen);
@@ -68,10 +70,10 @@ public:
   gateway(const gateway&) = delete;
   gateway& operator=(const gateway&) = delete;
 
-  /// thread: control. Binds and starts serving; returns an error text (and serves nothing)
-  /// when `check_gateway_options` refuses the options or the address cannot be bound (also
-  /// when another process already listens there: SO_REUSEPORT is off).
-  std::optional<std::string> start();
+  /// thread: control. Binds and starts serving; fails (and serves nothing) when
+  /// `check_gateway_options` refuses the options or the address cannot be bound (also when
+  /// another process already listens there: SO_REUSEPORT is off).
+  expected<void> start();
 
   /// thread: any. grpc.health.v1 status for "" and every studiograph service: SERVING once the
   /// graph runs, NOT_SERVING while stopping. Before `start` the value is remembered; a gateway

@@ -12,33 +12,27 @@ namespace sg {
 
 // --- listen address ---------------------------------------------------------------------------
 
-std::optional<host_port> split_host_port(const std::string& text, std::string& error) {
+expected<host_port> split_host_port(const std::string& text) {
   host_port hp;
   std::string_view port;
   if (!text.empty() && text.front() == '[') {
     auto close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      error = "expected [v6-address]:port";
-      return std::nullopt;
-    }
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return unexpected("expected [v6-address]:port");
     hp.host = text.substr(1, close - 1);
     hp.bracketed = true;
     port = std::string_view(text).substr(close + 2);
   } else {
     auto colon = text.rfind(':');
-    if (colon == std::string::npos || colon == 0) {
-      error = "expected host:port";
-      return std::nullopt;
-    }
+    if (colon == std::string::npos || colon == 0)
+      return unexpected("expected host:port");
     hp.host = text.substr(0, colon);
     port = std::string_view(text).substr(colon + 1);
   }
   auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), hp.port);
   if (port.empty() || ec != std::errc{} || ptr != port.data() + port.size() || hp.port < 0 ||
-      hp.port > 65535) {
-    error = "port '" + std::string(port) + "' is not a number in 0..65535";
-    return std::nullopt;
-  }
+      hp.port > 65535)
+    return unexpected("port '" + std::string(port) + "' is not a number in 0..65535");
   return hp;
 }
 
@@ -53,10 +47,10 @@ bool is_loopback(const host_port& hp) {
          IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
-std::optional<host_port> parse_listen(const std::string& listen, std::string& error) {
-  auto hp = split_host_port(listen, error);
+expected<host_port> parse_listen(const std::string& listen) {
+  auto hp = split_host_port(listen);
   if (!hp)
-    error = "listen address '" + listen + "' does not parse: " + error;
+    return unexpected("listen address '" + listen + "' does not parse: " + hp.error());
   return hp;
 }
 
@@ -70,19 +64,20 @@ const char* role_name(role r) {
   }
 }
 
-std::optional<std::string> load_tokens(const std::string& path, std::vector<token_entry>& out) {
+expected<std::vector<token_entry>> load_tokens(const std::string& path) {
+  std::vector<token_entry> out;
   struct stat info {};
   if (stat(path.c_str(), &info) != 0)
-    return "token file '" + path + "' cannot be read";
+    return unexpected("token file '" + path + "' cannot be read");
   if (info.st_mode & 077) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
-    return "token file '" + path + "' is readable by group or others (mode " + mode +
-           "): chmod 600 it";
+    return unexpected("token file '" + path + "' is readable by group or others (mode " + mode +
+                      "): chmod 600 it");
   }
   std::ifstream in(path);
   if (!in)
-    return "token file '" + path + "' cannot be read";
+    return unexpected("token file '" + path + "' cannot be read");
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
     std::istringstream words(line);
@@ -91,59 +86,57 @@ std::optional<std::string> load_tokens(const std::string& path, std::vector<toke
       continue;
     const std::string at = "token file '" + path + "' line " + std::to_string(n) + ": ";
     if (!(words >> token) || (words >> extra))
-      return at + "expected 'ROLE TOKEN' (ROLE: control or read-only)";
+      return unexpected(at + "expected 'ROLE TOKEN' (ROLE: control or read-only)");
     if (kind != "control" && kind != "read-only")
-      return at + "unknown role '" + kind + "': expected control or read-only";
+      return unexpected(at + "unknown role '" + kind + "': expected control or read-only");
     if (token.size() < min_token_chars)
-      return at + "the token is shorter than " + std::to_string(min_token_chars) +
-             " characters";
+      return unexpected(at + "the token is shorter than " + std::to_string(min_token_chars) +
+                        " characters");
     for (const auto& t : out)
       if (t.token == token)
-        return at + "the same token appears twice";
+        return unexpected(at + "the same token appears twice");
     out.push_back({token, kind == "control" ? role::control : role::read_only});
   }
   if (out.empty())
-    return "token file '" + path + "' holds no token";
-  return std::nullopt;
+    return unexpected("token file '" + path + "' holds no token");
+  return out;
 }
 
-std::optional<std::string> read_pem(const std::string& path, const char* what,
-                                    std::string& out) {
+expected<std::string> read_pem(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    return std::string(what) + " '" + path + "' cannot be read";
+    return unexpected(std::string(what) + " '" + path + "' cannot be read");
   std::ostringstream text;
   text << in.rdbuf();
-  out = text.str();
-  if (out.find("-----BEGIN ") == std::string::npos)
-    return std::string(what) + " '" + path + "' is not PEM";
-  return std::nullopt;
+  if (text.str().find("-----BEGIN ") == std::string::npos)
+    return unexpected(std::string(what) + " '" + path + "' is not PEM");
+  return text.str();
 }
 
-std::optional<std::string> make_credentials(const gateway_options& opts,
-                                            std::shared_ptr<grpc::ServerCredentials>& out) {
+expected<std::shared_ptr<grpc::ServerCredentials>> make_credentials(const gateway_options& opts) {
   if (opts.tls_cert.empty() && opts.tls_key.empty()) {
     if (!opts.tls_client_ca.empty())
-      return std::string("--tls-client-ca needs --tls-cert and --tls-key");
-    out = grpc::InsecureServerCredentials();
-    return std::nullopt;
+      return unexpected("--tls-client-ca needs --tls-cert and --tls-key");
+    return grpc::InsecureServerCredentials();
   }
   if (opts.tls_cert.empty() || opts.tls_key.empty())
-    return std::string("TLS needs both --tls-cert and --tls-key");
-  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-  if (auto e = read_pem(opts.tls_cert, "TLS certificate", pair.cert_chain))
-    return e;
-  if (auto e = read_pem(opts.tls_key, "TLS key", pair.private_key))
-    return e;
+    return unexpected("TLS needs both --tls-cert and --tls-key");
+  auto cert = read_pem(opts.tls_cert, "TLS certificate");
+  if (!cert)
+    return unexpected(cert.error());
+  auto key = read_pem(opts.tls_key, "TLS key");
+  if (!key)
+    return unexpected(key.error());
   grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   if (!opts.tls_client_ca.empty()) {
-    if (auto e = read_pem(opts.tls_client_ca, "TLS client CA", ssl.pem_root_certs))
-      return e;
+    auto ca = read_pem(opts.tls_client_ca, "TLS client CA");
+    if (!ca)
+      return unexpected(ca.error());
+    ssl.pem_root_certs = std::move(*ca);
     ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
-  ssl.pem_key_cert_pairs.push_back(std::move(pair));
-  out = grpc::SslServerCredentials(ssl);
-  return std::nullopt;
+  ssl.pem_key_cert_pairs.push_back({std::move(*key), std::move(*cert)});
+  return grpc::SslServerCredentials(ssl);
 }
 
 bool same_secret(std::string_view a, std::string_view b) {
@@ -183,29 +176,26 @@ grpc::Status authenticate(const std::vector<token_entry>& tokens,
 }
 
 bool is_loopback_listen(const std::string& listen) {
-  std::string error;
-  auto hp = split_host_port(listen, error);
+  auto hp = split_host_port(listen);
   return hp && is_loopback(*hp);
 }
 
-std::optional<std::string> check_gateway_options(const gateway_options& opts) {
-  std::string error;
-  auto hp = parse_listen(opts.listen, error);
+expected<void> check_gateway_options(const gateway_options& opts) {
+  auto hp = parse_listen(opts.listen);
   if (!hp)
-    return error;
+    return unexpected(hp.error());
   if (!is_loopback(*hp) && opts.token_file.empty())
-    return "listen address '" + opts.listen +
-           "' is not loopback: serving other addresses requires access tokens "
-           "(--token-file FILE with lines 'control TOKEN' or 'read-only TOKEN'; see "
-           "docs/API.md), and TLS (--tls-cert, --tls-key) is strongly advised; or use "
-           "127.0.0.1, [::1] or localhost";
-  if (!opts.token_file.empty()) {
-    std::vector<token_entry> tokens;
-    if (auto e = load_tokens(opts.token_file, tokens))
-      return e;
-  }
-  std::shared_ptr<grpc::ServerCredentials> creds;
-  return make_credentials(opts, creds);
+    return unexpected("listen address '" + opts.listen +
+                      "' is not loopback: serving other addresses requires access tokens "
+                      "(--token-file FILE with lines 'control TOKEN' or 'read-only TOKEN'; see "
+                      "docs/API.md), and TLS (--tls-cert, --tls-key) is strongly advised; or use "
+                      "127.0.0.1, [::1] or localhost");
+  if (!opts.token_file.empty())
+    if (auto tokens = load_tokens(opts.token_file); !tokens)
+      return unexpected(tokens.error());
+  if (auto creds = make_credentials(opts); !creds)
+    return unexpected(creds.error());
+  return {};
 }
 
 } // namespace sg

@@ -13,6 +13,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "actors/gateway/gateway.hpp"
+#include "nodes/core/expected.hpp"
 
 namespace sg {
 
@@ -24,12 +25,12 @@ struct host_port {
   int port = 0;
 };
 
-/// "host:port" or "[v6]:port"; nullopt and `error` when it does not parse.
-std::optional<host_port> split_host_port(const std::string& text, std::string& error);
+/// "host:port" or "[v6]:port"; fails saying what was expected.
+expected<host_port> split_host_port(const std::string& text);
 /// 127.x, [::1] or localhost.
 bool is_loopback(const host_port& hp);
-/// The listen address as gRPC wants it, or an error text naming what is wrong.
-std::optional<host_port> parse_listen(const std::string& listen, std::string& error);
+/// The listen address as gRPC wants it; fails naming the address and what is wrong.
+expected<host_port> parse_listen(const std::string& listen);
 
 // --- tokens and roles -----------------------------------------------------------------------
 
@@ -45,7 +46,7 @@ struct token_entry {
 constexpr size_t min_token_chars = 16;
 
 /// Parses a token file (mode 600, lines `ROLE TOKEN`); errors name the file and line.
-std::optional<std::string> load_tokens(const std::string& path, std::vector<token_entry>& out);
+expected<std::vector<token_entry>> load_tokens(const std::string& path);
 
 /// Same length and content, in time independent of where they differ.
 bool same_secret(std::string_view a, std::string_view b);
@@ -57,13 +58,11 @@ grpc::Status authenticate(const std::vector<token_entry>& tokens,
 
 // --- TLS ------------------------------------------------------------------------------------
 
-/// Reads a PEM file into `out`; the error names `what` and the path (unreadable, or not PEM).
+/// A PEM file's text; the error names `what` and the path (unreadable, or not PEM).
 /// Shared by the gateway and its clients (sgctl, the client library).
-std::optional<std::string> read_pem(const std::string& path, const char* what,
-                                    std::string& out);
+expected<std::string> read_pem(const std::string& path, const char* what);
 
 /// Server credentials for `opts`: TLS (maybe mutual) or plaintext.
-std::optional<std::string> make_credentials(const gateway_options& opts,
-                                            std::shared_ptr<grpc::ServerCredentials>& out);
+expected<std::shared_ptr<grpc::ServerCredentials>> make_credentials(const gateway_options& opts);
 
 } // namespace sg

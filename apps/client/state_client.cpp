@@ -35,14 +35,21 @@ std::optional<std::string> channel_credentials(const client_security& sec,
   if (sec.tls_cert.empty() != sec.tls_key.empty())
     return std::string("a TLS client certificate needs both --tls-cert and --tls-key");
   grpc::SslCredentialsOptions ssl;
-  if (!sec.tls_ca.empty())
-    if (auto e = read_pem(sec.tls_ca, "TLS CA", ssl.pem_root_certs))
-      return e;
+  if (!sec.tls_ca.empty()) {
+    auto ca = read_pem(sec.tls_ca, "TLS CA");
+    if (!ca)
+      return ca.error();
+    ssl.pem_root_certs = std::move(*ca);
+  }
   if (!sec.tls_cert.empty()) {
-    if (auto e = read_pem(sec.tls_cert, "TLS certificate", ssl.pem_cert_chain))
-      return e;
-    if (auto e = read_pem(sec.tls_key, "TLS key", ssl.pem_private_key))
-      return e;
+    auto cert = read_pem(sec.tls_cert, "TLS certificate");
+    if (!cert)
+      return cert.error();
+    auto key = read_pem(sec.tls_key, "TLS key");
+    if (!key)
+      return key.error();
+    ssl.pem_cert_chain = std::move(*cert);
+    ssl.pem_private_key = std::move(*key);
   }
   out = grpc::SslCredentials(ssl);
   return std::nullopt;

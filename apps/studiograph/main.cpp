@@ -198,8 +198,8 @@ int cmd_run(const std::string& path, const gateway_options& gw_opts, double dura
             const std::string& state, const std::string& score_path) {
   // The gateway's options are checked before anything starts: a refused address, token file or
   // certificate must not leave a device open.
-  if (auto err = check_gateway_options(gw_opts)) {
-    std::cerr << "studiograph: gateway: " << *err << '\n';
+  if (auto checked = check_gateway_options(gw_opts); !checked) {
+    std::cerr << "studiograph: gateway: " << checked.error() << '\n';
     return gateway_failed;
   }
   if (!is_loopback_listen(gw_opts.listen) && gw_opts.tls_cert.empty())
@@ -233,8 +233,8 @@ int cmd_run(const std::string& path, const gateway_options& gw_opts, double dura
     return start_failed;
   }
   gateway gw(rt, gw_opts);
-  if (auto err = gw.start()) {
-    std::cerr << "studiograph: gateway: " << *err << '\n';
+  if (auto started = gw.start(); !started) {
+    std::cerr << "studiograph: gateway: " << started.error() << '\n';
     return gateway_failed;
   }
   gw.set_serving(true);

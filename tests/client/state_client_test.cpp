@@ -234,8 +234,8 @@ TEST_F(state_client_test, reconnects_and_reseeds_after_a_server_restart) {
   ASSERT_EQ(rt_->set_param(offline).status().code(), 0);
 
   gateway again(*rt_, {.listen = address_});
-  auto error = again.start();
-  ASSERT_FALSE(error) << *error;
+  auto started = again.start();
+  ASSERT_TRUE(started) << started.error();
   ASSERT_TRUE(eventually(*c, [&](const state_mirror& m) {
     return c->connected() && effective(m, "osc", "frequency") == 330;
   }));

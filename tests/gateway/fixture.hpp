@@ -163,8 +163,8 @@ protected:
     auto applied = rt_->apply_graph(loaded.spec);
     ASSERT_EQ(applied.status().code(), 0) << applied.status().message();
     gw_ = std::make_unique<gateway>(*rt_, gateway_opts());
-    auto error = gw_->start();
-    ASSERT_FALSE(error) << *error;
+    auto started = gw_->start();
+    ASSERT_TRUE(started) << started.error();
     gw_->set_serving(true);
     address_ = gw_->address();
     cl_ = std::make_unique<client>(address_);

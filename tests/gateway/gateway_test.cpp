@@ -290,7 +290,8 @@ TEST_F(gateway_fixture, subscribe_rejects_unknown_kinds) {
 
 TEST_F(gateway_fixture, subscribers_beyond_the_limit_are_refused) {
   gateway small(*rt_, {.listen = "127.0.0.1:0", .max_subscribers = 1});
-  ASSERT_FALSE(small.start());
+  auto small_started = small.start();
+  ASSERT_TRUE(small_started) << small_started.error();
   client c(small.address());
   auto first = std::make_unique<subscription>(c);
   v1::Event ev;
@@ -351,7 +352,8 @@ TEST_F(gateway_fixture, stop_with_an_open_health_watch_returns_promptly) {
 
 TEST_F(gateway_fixture, requests_above_max_message_bytes_are_refused) {
   gateway small(*rt_, {.listen = "127.0.0.1:0", .max_message_bytes = 1024});
-  ASSERT_FALSE(small.start());
+  auto small_started = small.start();
+  ASSERT_TRUE(small_started) << small_started.error();
   client c(small.address());
   v1::ValidateGraphRequest req;
   req.set_yaml(std::string(4096, '#'));
@@ -433,7 +435,8 @@ TEST_F(gateway_fixture, health_follows_set_serving) {
 
 TEST_F(gateway_fixture, a_new_gateway_is_not_serving_until_told) {
   gateway fresh(*rt_, {.listen = "127.0.0.1:0"});
-  ASSERT_FALSE(fresh.start());
+  auto fresh_started = fresh.start();
+  ASSERT_TRUE(fresh_started) << fresh_started.error();
   client c(fresh.address());
   EXPECT_EQ(health_of(c, ""), health_status::NOT_SERVING);
   fresh.set_serving(true);
@@ -452,23 +455,23 @@ TEST_F(gateway_fixture, start_refuses_non_loopback_and_bad_addresses) {
                               bad{"127.0.0.1:99999", "does not parse"},
                               bad{"[::1:50051", "does not parse"}}) {
     gateway g(*rt_, {.listen = listen});
-    auto error = g.start();
-    ASSERT_TRUE(error) << listen;
-    EXPECT_NE(error->find(says), std::string::npos) << *error;
-    EXPECT_NE(error->find(listen), std::string::npos) << *error;
+    auto started = g.start();
+    ASSERT_FALSE(started) << listen;
+    EXPECT_NE(started.error().find(says), std::string::npos) << started.error();
+    EXPECT_NE(started.error().find(listen), std::string::npos) << started.error();
     EXPECT_EQ(g.address(), "");
   }
   gateway g(*rt_, {.listen = "0.0.0.0:0"});
-  auto error = g.start();
-  ASSERT_TRUE(error);
-  EXPECT_NE(error->find("token"), std::string::npos) << *error;
+  auto started = g.start();
+  ASSERT_FALSE(started);
+  EXPECT_NE(started.error().find("token"), std::string::npos) << started.error();
 }
 
 TEST_F(gateway_fixture, start_fails_when_the_port_is_taken) {
   gateway second(*rt_, {.listen = address_});
-  auto error = second.start();
-  ASSERT_TRUE(error) << "a second server on " << address_ << " must not share the port";
-  EXPECT_NE(error->find("cannot bind"), std::string::npos) << *error;
+  auto started = second.start();
+  ASSERT_FALSE(started) << "a second server on " << address_ << " must not share the port";
+  EXPECT_NE(started.error().find("cannot bind"), std::string::npos) << started.error();
 }
 
 } // namespace

@@ -166,11 +166,12 @@ TEST_F(token_gateway, read_only_tokens_inspect_but_never_change) {
 }
 
 TEST(gateway_options_check, non_loopback_needs_a_token_file) {
-  auto error = check_gateway_options({.listen = "0.0.0.0:0"});
-  ASSERT_TRUE(error);
-  EXPECT_NE(error->find("requires access tokens (--token-file"), std::string::npos) << *error;
-  EXPECT_FALSE(check_gateway_options({.listen = "0.0.0.0:0", .token_file = token_file()}));
-  EXPECT_FALSE(check_gateway_options({.listen = "127.0.0.1:0"}));
+  auto checked = check_gateway_options({.listen = "0.0.0.0:0"});
+  ASSERT_FALSE(checked);
+  EXPECT_NE(checked.error().find("requires access tokens (--token-file"), std::string::npos)
+    << checked.error();
+  EXPECT_TRUE(check_gateway_options({.listen = "0.0.0.0:0", .token_file = token_file()}));
+  EXPECT_TRUE(check_gateway_options({.listen = "127.0.0.1:0"}));
 }
 
 TEST(gateway_options_check, bad_token_files_are_refused_without_showing_tokens) {
@@ -188,23 +189,23 @@ TEST(gateway_options_check, bad_token_files_are_refused_without_showing_tokens) 
         bad{"# nothing\n\n", 0600, "holds no token"},
         bad{"control " + secret + "\nread-only " + secret + "\n", 0600, "twice"}}) {
     auto path = write_file("tokens", b.text, b.mode);
-    auto error = check_gateway_options({.listen = "127.0.0.1:0", .token_file = path});
-    ASSERT_TRUE(error) << b.text;
-    EXPECT_NE(error->find(b.says), std::string::npos) << *error;
-    EXPECT_EQ(error->find(secret), std::string::npos) << *error;
+    auto checked = check_gateway_options({.listen = "127.0.0.1:0", .token_file = path});
+    ASSERT_FALSE(checked) << b.text;
+    EXPECT_NE(checked.error().find(b.says), std::string::npos) << checked.error();
+    EXPECT_EQ(checked.error().find(secret), std::string::npos) << checked.error();
   }
-  auto error = check_gateway_options({.listen = "127.0.0.1:0", .token_file = "/nonexistent"});
-  ASSERT_TRUE(error);
-  EXPECT_NE(error->find("cannot be read"), std::string::npos);
-  error = check_gateway_options({.listen = "127.0.0.1:0", .tls_cert = "/nonexistent"});
-  ASSERT_TRUE(error);
-  EXPECT_NE(error->find("--tls-key"), std::string::npos) << *error;
+  auto checked = check_gateway_options({.listen = "127.0.0.1:0", .token_file = "/nonexistent"});
+  ASSERT_FALSE(checked);
+  EXPECT_NE(checked.error().find("cannot be read"), std::string::npos);
+  checked = check_gateway_options({.listen = "127.0.0.1:0", .tls_cert = "/nonexistent"});
+  ASSERT_FALSE(checked);
+  EXPECT_NE(checked.error().find("--tls-key"), std::string::npos) << checked.error();
 }
 
 TEST_F(gateway_fixture, a_non_loopback_address_with_tokens_serves_them) {
   gateway wide(*rt_, {.listen = "0.0.0.0:0", .token_file = token_file()});
-  auto error = wide.start();
-  ASSERT_FALSE(error) << *error;
+  auto started = wide.start();
+  ASSERT_TRUE(started) << started.error();
   const std::string port = wide.address().substr(wide.address().rfind(':') + 1);
   client c("127.0.0.1:" + port);
   v1::ListNodesReply nodes;
@@ -246,8 +247,8 @@ TEST_F(gateway_fixture, tls_round_trip_and_mutual_tls) {
                      .token_file = token_file(),
                      .tls_cert = dir + "/server.pem",
                      .tls_key = dir + "/server.key"});
-  auto error = tls.start();
-  ASSERT_FALSE(error) << *error;
+  auto started = tls.start();
+  ASSERT_TRUE(started) << started.error();
   auto stub = v1::SystemService::NewStub(tls_channel(tls.address(), dir, false));
   v1::StatusReply status;
   auto s = stub->GetStatus(auth_ctx(read_token).get(), {}, &status);
@@ -261,8 +262,8 @@ TEST_F(gateway_fixture, tls_round_trip_and_mutual_tls) {
                         .tls_cert = dir + "/server.pem",
                         .tls_key = dir + "/server.key",
                         .tls_client_ca = dir + "/ca.pem"});
-  error = mutual.start();
-  ASSERT_FALSE(error) << *error;
+  started = mutual.start();
+  ASSERT_TRUE(started) << started.error();
   auto anonymous = v1::SystemService::NewStub(tls_channel(mutual.address(), dir, false));
   EXPECT_FALSE(anonymous->GetStatus(ctx(2s).get(), {}, &status).ok());
   auto known = v1::SystemService::NewStub(tls_channel(mutual.address(), dir, true));
@@ -319,7 +320,8 @@ TEST_F(gateway_fixture, reflection_only_when_asked) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
 
   gateway reflecting(*rt_, {.listen = "127.0.0.1:0", .reflection = true});
-  ASSERT_FALSE(reflecting.start());
+  auto reflecting_started = reflecting.start();
+  ASSERT_TRUE(reflecting_started) << reflecting_started.error();
   auto reply = list_services(reflecting.address(), status);
   EXPECT_TRUE(status.ok()) << status.error_message();
   for (const char* name : {"studiograph.v1.NodeService", "studiograph.v1.GraphService",

@@ -267,8 +267,8 @@ TEST_F(sgctl_fixture, watch_reconnects_and_reseeds_after_the_server_returns) {
     [&] { return slurp(base + ".err").find("reconnecting") != std::string::npos; }))
     << slurp(base + ".err");
   gateway again(*rt_, {.listen = address_});
-  auto error = again.start();
-  ASSERT_FALSE(error) << *error;
+  auto started = again.start();
+  ASSERT_TRUE(started) << started.error();
   ASSERT_EQ(watcher.wait_for(10s), std::future_status::ready);
   auto r = watcher.get();
   ASSERT_EQ(r.code, 0) << r.err;
@@ -698,7 +698,8 @@ TEST_F(sgctl_fixture, top_shows_devices_nodes_and_meters_and_reconnects) {
   gw_->stop();
   ASSERT_TRUE(shows(contains("reconnecting in"))) << top.output();
   gateway again(*rt_, {.listen = address_});
-  ASSERT_FALSE(again.start());
+  auto again_started = again.start();
+  ASSERT_TRUE(again_started) << again_started.error();
   again.set_serving(true);
   // Connected again after the loss, and the meter's levels shown once meter events have come.
   ASSERT_TRUE(shows([](const std::string& out) {
@@ -775,7 +776,8 @@ TEST_F(sgctl_fixture, tls_options_reach_a_tls_gateway) {
                      .tls_cert = dir + "/server.pem",
                      .tls_key = dir + "/server.key",
                      .tls_client_ca = dir + "/ca.pem"});
-  ASSERT_FALSE(tls.start());
+  auto tls_started = tls.start();
+  ASSERT_TRUE(tls_started) << tls_started.error();
   auto r = run({"--addr", tls.address(), "--tls-ca", dir + "/ca.pem", "--tls-cert",
                 dir + "/client.pem", "--tls-key", dir + "/client.key", "status"});
   EXPECT_EQ(r.code, 0) << r.err;
