@@ -18,6 +18,10 @@ namespace {
 namespace v1 = studiograph::v1;
 using namespace std::chrono_literals;
 
+/// How long a reply or an awaited event may take: a deadline for a loaded machine (sanitizers,
+/// a busy core), never a timing assertion; every wait returns as soon as its answer is there.
+constexpr auto patience = 30s;
+
 struct store_config : caf::actor_system_config {
   store_config() {
     add_message_types<caf::id_block::studiograph>();
@@ -73,9 +77,11 @@ protected:
 
   void SetUp() override {
     uint64_t id = 0;
-    self->request(hub, 2s, caf::subscribe_atom_v, caf::actor_cast<caf::actor>(sink),
-                  v1::SubscribeRequest{})
-      .receive([&](uint64_t x) { id = x; }, [](caf::error&) {});
+    self
+      ->request(hub, patience, caf::subscribe_atom_v, caf::actor_cast<caf::actor>(sink),
+                v1::SubscribeRequest{})
+      .receive([&](uint64_t x) { id = x; },
+               [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
     ASSERT_NE(id, 0u);
     ASSERT_TRUE(next_event([](const v1::Event& ev) { return ev.has_snapshot(); }));
   }
@@ -102,7 +108,7 @@ protected:
 
   /// The next event on the subscription that satisfies `pred` (others are skipped).
   std::optional<v1::Event> next_event(const std::function<bool(const v1::Event&)>& pred,
-                                      std::chrono::milliseconds timeout = 5s) {
+                                      std::chrono::milliseconds timeout = patience) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       auto left = deadline - std::chrono::steady_clock::now();
@@ -129,7 +135,7 @@ protected:
   /// (flush_atom) -> last durable batch, or the error text.
   std::variant<uint64_t, std::string> flush() {
     std::variant<uint64_t, std::string> out = std::string("no reply");
-    self->request(writer, 5s, sg::flush_atom_v)
+    self->request(writer, patience, sg::flush_atom_v)
       .receive([&](uint64_t batch) { out = batch; },
                [&](caf::error& err) { out = caf::to_string(err); });
     return out;
@@ -137,7 +143,7 @@ protected:
 
   v1::StoredState stored() {
     v1::StoredState out;
-    self->request(writer, 5s, caf::get_atom_v)
+    self->request(writer, patience, caf::get_atom_v)
       .receive([&](v1::StoredState& s) { out = std::move(s); },
                [&](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
     return out;
@@ -146,7 +152,7 @@ protected:
   template <class Reply, class... Ts>
   Reply ask(Ts&&... xs) {
     Reply out;
-    self->request(writer, 5s, std::forward<Ts>(xs)...)
+    self->request(writer, patience, std::forward<Ts>(xs)...)
       .receive([&](Reply& r) { out = std::move(r); },
                [&](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
     return out;
@@ -308,7 +314,7 @@ TEST_F(writer_fixture, a_failed_write_is_reported_kept_and_retried_until_it_succ
   EXPECT_EQ(s.params_size(), 2) << "but the pending values are part of the answer";
 
   raw.exec("DROP TRIGGER boom");
-  auto durable = next_event(is_durable, 5s);
+  auto durable = next_event(is_durable);
   ASSERT_TRUE(durable) << "the retry timer wrote the kept values";
   EXPECT_EQ(durable->durable().batch(), 1u);
   EXPECT_EQ(durable->durable().entries_size(), 2);
