@@ -173,11 +173,10 @@ std::optional<v1::Status> start_store(self_ptr self, v1::GraphSpec& spec) {
       (*n.mutable_params())["path"].set_string_value(path);
   if (st.store)
     return std::nullopt;
-  std::string error;
-  auto db = state_store::open(path, full, error);
+  auto db = state_store::open(path, full);
   if (!db)
-    return make_status(code_failed_precondition, "state: " + error, "state");
-  st.store = spawn_store_writer(self->system(), std::move(db), st.hub,
+    return make_status(code_failed_precondition, "state: " + db.error(), "state");
+  st.store = spawn_store_writer(self->system(), std::move(*db), st.hub,
                                 std::chrono::milliseconds(static_cast<int64_t>(flush_ms)));
   st.store_path = path;
   return std::nullopt;

@@ -339,10 +339,9 @@ int bench_writer(double seconds, size_t params, uint32_t block, uint64_t window,
 
 /// A stored value for each of the graph's `params` mixer levels (what a previous session left).
 void fill_store(const std::string& path, size_t params) {
-  std::string error;
-  auto store = sg::state_store::open(path, true, error);
+  auto store = sg::state_store::open(path, true);
   if (!store)
-    throw std::runtime_error(error);
+    throw std::runtime_error(store.error());
   std::vector<v1::PersistParam> all(params);
   for (size_t i = 0; i < params; ++i) {
     all[i].set_node(mixer_id(i));
@@ -351,7 +350,8 @@ void fill_store(const std::string& path, size_t params) {
     all[i].mutable_value()->set_double_value(-1.0 - 0.001 * static_cast<double>(i % 1000));
     all[i].set_node_rev(1);
   }
-  store->write(all, {});
+  if (auto written = (*store)->write(all, {}); !written)
+    throw std::runtime_error(written.error());
 }
 
 /// Every stored value is the base layer of its parameter; returns how many are not.

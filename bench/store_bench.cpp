@@ -28,10 +28,10 @@ public:
     if (!mkdtemp(templ.data()))
       throw std::runtime_error("mkdtemp " + templ);
     dir_ = templ;
-    std::string error;
-    store = sg::state_store::open((dir_ / "bench.sqlite").string(), synchronous_full, error);
-    if (!store)
-      throw std::runtime_error(error);
+    auto opened = sg::state_store::open((dir_ / "bench.sqlite").string(), synchronous_full);
+    if (!opened)
+      throw std::runtime_error(opened.error());
+    store = std::move(*opened);
   }
   ~bench_db() {
     store.reset();
@@ -72,7 +72,8 @@ void fill(sg::state_store& store, int64_t count) {
   std::vector<v1::PersistParam> all;
   for (int64_t i = 0; i < count; ++i)
     all.push_back(param(static_cast<uint64_t>(i), 1));
-  store.write(all, {});
+  if (auto written = store.write(all, {}); !written)
+    throw std::runtime_error(written.error());
 }
 
 /// Restore: load_params on an open database of N values (what the writer answers to
@@ -82,9 +83,13 @@ void bm_restore_params(benchmark::State& state) {
   fill(*db.store, state.range(0));
   for (auto _ : state) {
     auto params = db.store->load_params();
-    if (static_cast<int64_t>(params.size()) != state.range(0))
+    if (!params) {
+      state.SkipWithError(params.error().c_str());
+      break;
+    }
+    if (static_cast<int64_t>(params->size()) != state.range(0))
       state.SkipWithError("wrong count");
-    benchmark::DoNotOptimize(params.data());
+    benchmark::DoNotOptimize(params->data());
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
@@ -98,14 +103,17 @@ void bm_open_and_restore(benchmark::State& state) {
   auto path = db.path();
   db.store.reset();
   for (auto _ : state) {
-    std::string error;
-    auto store = sg::state_store::open(path, true, error);
+    auto store = sg::state_store::open(path, true);
     if (!store) {
-      state.SkipWithError(error.c_str());
+      state.SkipWithError(store.error().c_str());
       break;
     }
-    auto params = store->load_params();
-    benchmark::DoNotOptimize(params.data());
+    auto params = (*store)->load_params();
+    if (!params) {
+      state.SkipWithError(params.error().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(params->data());
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
@@ -128,7 +136,10 @@ void bm_write_batch(benchmark::State& state) {
       u = param(next++ % graph, rev);
     ++rev;
     state.ResumeTiming();
-    db.store->write(upserts, {});
+    if (auto written = db.store->write(upserts, {}); !written) {
+      state.SkipWithError(written.error().c_str());
+      break;
+    }
   }
   state.SetItemsProcessed(state.iterations() * batch);
   state.SetLabel(full ? "synchronous=FULL" : "synchronous=NORMAL");

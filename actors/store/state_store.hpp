@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "nodes/core/expected.hpp"
 #include "studiograph/v1/control.pb.h"
 
 namespace sg {
@@ -35,61 +36,68 @@ public:
   static constexpr int schema_version = 1;
   static constexpr int busy_timeout_ms = 5000;
 
+  // Every call that can fail returns `expected`: its failure is one message naming the file,
+  // "store: '<path>': <what failed>[: <SQLite's reason>]", and no exception leaves the store.
+
   /// Opens (creating it and its parent directories when missing) the database at `path`.
   /// `synchronous_full`: every commit is fsynced (survives power loss); otherwise WAL's
   /// `synchronous=NORMAL` (survives a process crash; the last commits may be lost on power
-  /// loss). On failure returns null and sets `error` to "store: '<path>': <reason>".
+  /// loss). Fails with "store: '<path>': <reason>" (no directory, not a database, a newer
+  /// schema, no write-ahead logging).
   // thread: any (then one owner thread at a time)
-  static std::unique_ptr<state_store> open(const std::string& path, bool synchronous_full,
-                                           std::string& error);
+  static expected<std::unique_ptr<state_store>> open(const std::string& path,
+                                                     bool synchronous_full);
 
   ~state_store();
   state_store(const state_store&) = delete;
   state_store& operator=(const state_store&) = delete;
 
-  /// Every stored value, ordered by (node, param). Throws std::runtime_error on a database
-  /// error or an unreadable value.
+  /// Every stored value, ordered by (node, param). Fails on a database error or an unreadable
+  /// value.
   // thread: owner
-  std::vector<v1::StoredParam> load_params();
+  expected<std::vector<v1::StoredParam>> load_params();
 
   /// Applies `clears` and then `upserts` in one transaction (all or nothing). Clears come
   /// first, so the caller passes a coalesced batch in which every upsert is newer than every
   /// clear it overlaps (the writer actor drops pending upserts a later clear covers). An upsert
-  /// replaces the stored value of its (node, param). Throws std::runtime_error with the SQLite
-  /// message on failure, after rolling back.
+  /// replaces the stored value of its (node, param). Fails with the SQLite message, after
+  /// rolling back.
   // thread: owner
-  void write(const std::vector<v1::PersistParam>& upserts,
-             const std::vector<v1::PersistClear>& clears);
+  expected<void> write(const std::vector<v1::PersistParam>& upserts,
+                       const std::vector<v1::PersistClear>& clears);
 
   /// Saves `preset` under its name, replacing any preset of that name. `saved_unix_ns` is set
-  /// to now when zero. Throws std::runtime_error on failure.
+  /// to now when zero.
   // thread: owner
-  void save_preset(const v1::Preset& preset);
+  expected<void> save_preset(const v1::Preset& preset);
 
-  /// The preset called `name`, or nothing. Throws std::runtime_error on a database error.
+  /// The preset called `name`, or nothing when there is none. Fails on a database error or an
+  /// unreadable preset.
   // thread: owner
-  std::optional<v1::Preset> load_preset(const std::string& name);
+  expected<std::optional<v1::Preset>> load_preset(const std::string& name);
 
-  /// A summary of every preset, sorted by name (byte order). Throws std::runtime_error.
+  /// A summary of every preset, sorted by name (byte order). Fails on a database error or an
+  /// unreadable preset.
   // thread: owner
-  std::vector<v1::PresetInfo> list_presets();
+  expected<std::vector<v1::PresetInfo>> list_presets();
 
-  /// Deletes the preset called `name`; false when there was none. Throws std::runtime_error.
+  /// Deletes the preset called `name`; false when there was none.
   // thread: owner
-  bool delete_preset(const std::string& name);
+  expected<bool> delete_preset(const std::string& name);
 
-  /// Every stored panel, ordered by id. Throws std::runtime_error.
+  /// Every stored panel, ordered by id. Fails on a database error or an unreadable panel.
   // thread: owner
-  std::vector<v1::Panel> load_panels();
+  expected<std::vector<v1::Panel>> load_panels();
 
   /// Deletes `w.deletes` then saves `w.upserts` (replacing panels of the same id) in one
-  /// transaction. Throws std::runtime_error after rolling back.
+  /// transaction. Fails after rolling back.
   // thread: owner
-  void write_panels(const v1::PanelWrite& w);
+  expected<void> write_panels(const v1::PanelWrite& w);
 
-  /// SQLite's `PRAGMA integrity_check`: "ok" when the file is sound, else its findings.
+  /// SQLite's `PRAGMA integrity_check`: "ok" when the file is sound, else its findings. Fails
+  /// with SQLite's message when the check cannot run.
   // thread: owner
-  std::string integrity_check();
+  expected<std::string> integrity_check();
 
   // thread: any
   std::string path() const;

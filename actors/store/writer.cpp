@@ -1,14 +1,13 @@
 #include "actors/store/writer.hpp"
 
 #include <algorithm>
-#include <iostream>
 #include <limits>
 #include <map>
 #include <optional>
+#include <spdlog/spdlog.h>
 #include <string>
 #include <utility>
 #include <vector>
-#include <spdlog/spdlog.h>
 
 #include "actors/store/state_store.hpp"
 
@@ -53,19 +52,17 @@ struct writer_state {
   size_t pending_count() const { return upserts.size() + clears.size(); }
 
   /// Writes every pending item in one transaction and forgets them, returning the upserts
-  /// written; on failure (throws) they all stay pending.
-  std::vector<v1::PersistParam> write_pending() {
+  /// written; on failure they all stay pending.
+  expected<std::vector<v1::PersistParam>> write_pending() {
     std::vector<v1::PersistParam> batch_upserts;
     batch_upserts.reserve(upserts.size());
     for (auto& [key, u] : upserts)
       batch_upserts.push_back(std::move(u));
-    try {
-      store->write(batch_upserts, clears);
-    } catch (...) {
+    if (auto written = store->write(batch_upserts, clears); !written) {
       auto it = upserts.begin();  // the map was not touched: same keys, same order
       for (auto& u : batch_upserts)
         (it++)->second = std::move(u);
-      throw;
+      return unexpected(written.error());
     }
     upserts.clear();
     clears.clear();
@@ -78,11 +75,8 @@ struct writer_state {
 writer_state::~writer_state() {
   if (!store || !pending())
     return;
-  try {
-    write_pending();
-  } catch (const std::exception& e) {
-    spdlog::error("store: {} pending value(s) lost: {}", pending_count(), e.what());
-  }
+  if (auto written = write_pending(); !written)
+    spdlog::error("store: {} pending value(s) lost: {}", pending_count(), written.error());
 }
 
 using self_ptr = store_actor::stateful_pointer<writer_state>;
@@ -135,28 +129,28 @@ void expire_tick(writer_state& st) {
 }
 
 /// Writes what is pending as one batch and publishes the outcome. On failure everything stays
-/// pending, a retry is scheduled with backoff, and the error text is returned.
-std::optional<std::string> flush(self_ptr self) {
+/// pending, a retry is scheduled with backoff, and the failure carries the SQLite message.
+expected<void> flush(self_ptr self) {
   auto& st = self->state;
   if (!st.pending())
-    return std::nullopt;
-  try {
-    publish_durable(self, st.write_pending());
-  } catch (const std::exception& e) {
-    std::string error = e.what();
+    return {};
+  auto written = st.write_pending();
+  if (!written) {
+    const auto& error = written.error();
     if (error != st.failure)  // one event per distinct failure, not one per retry
       publish_status(self, v1::NodeStatus::STATE_FAILED, error);
     st.failure = error;
     arm_timer(self, st.retry);
     st.retry = std::min(st.retry * 2, max_retry);
-    return error;
+    return unexpected(error);
   }
+  publish_durable(self, *written);
   st.retry = first_retry(st.interval);
   if (!st.failure.empty()) {
     st.failure.clear();
     publish_status(self, v1::NodeStatus::STATE_RUNNING, "writes resumed");
   }
-  return std::nullopt;
+  return {};
 }
 
 void absorb(writer_state& st, v1::PersistParam& p) {
@@ -214,22 +208,22 @@ v1::StoredState stored_state(self_ptr self) {
   auto& st = self->state;
   v1::StoredState reply;
   reply.set_path(st.store->path());
-  auto write_error = flush(self);
-  try {
-    auto params = st.store->load_params();
-    if (write_error) {
-      params = merged_with_pending(st, std::move(params));
-      *reply.mutable_status() =
-        make_status(code_unavailable, *write_error + " (pending values not durable yet)");
-    } else {
-      *reply.mutable_status() = make_status(code_ok, "");
-    }
-    reply.mutable_params()->Reserve(static_cast<int>(params.size()));
-    for (auto& p : params)
-      *reply.add_params() = std::move(p);
-  } catch (const std::exception& e) {
-    *reply.mutable_status() = make_status(code_unavailable, e.what());
+  auto flushed = flush(self);
+  auto params = st.store->load_params();
+  if (!params) {
+    *reply.mutable_status() = make_status(code_unavailable, params.error());
+    return reply;
   }
+  if (!flushed) {
+    *params = merged_with_pending(st, std::move(*params));
+    *reply.mutable_status() =
+      make_status(code_unavailable, flushed.error() + " (pending values not durable yet)");
+  } else {
+    *reply.mutable_status() = make_status(code_ok, "");
+  }
+  reply.mutable_params()->Reserve(static_cast<int>(params->size()));
+  for (auto& p : *params)
+    *reply.add_params() = std::move(p);
   return reply;
 }
 
@@ -253,6 +247,97 @@ v1::Status no_preset(const std::string& name) {
   return make_status(code_not_found, "preset: no preset '" + name + "'", "name");
 }
 
+// -- the writer's requests, one function each ---------------------------------------------
+
+/// Flushes at once (a request or the timer's tick): the batch number durable now, or the
+/// write's failure.
+caf::result<uint64_t> on_flush(self_ptr self) {
+  expire_tick(self->state);
+  if (auto flushed = flush(self); !flushed)
+    return caf::make_error(caf::sec::runtime_error, flushed.error());
+  return self->state.batch;
+}
+
+v1::Status on_save_preset(self_ptr self, const v1::Preset& preset) {
+  auto status = check_preset_name(preset.name());
+  if (status.code() != code_ok)
+    return status;
+  if (auto saved = self->state.store->save_preset(preset); !saved)
+    return make_status(code_unavailable, saved.error());
+  return status;
+}
+
+v1::PresetReply on_load_preset(self_ptr self, const std::string& name) {
+  v1::PresetReply reply;
+  auto preset = self->state.store->load_preset(name);
+  if (!preset) {
+    *reply.mutable_status() = make_status(code_unavailable, preset.error());
+  } else if (!*preset) {
+    *reply.mutable_status() = no_preset(name);
+  } else {
+    *reply.mutable_status() = make_status(code_ok, "");
+    *reply.mutable_preset() = std::move(**preset);
+  }
+  return reply;
+}
+
+v1::ListPresetsReply on_list_presets(self_ptr self) {
+  v1::ListPresetsReply reply;
+  auto presets = self->state.store->list_presets();
+  if (!presets) {
+    *reply.mutable_status() = make_status(code_unavailable, presets.error());
+    return reply;
+  }
+  for (auto& info : *presets)
+    *reply.add_presets() = std::move(info);
+  *reply.mutable_status() = make_status(code_ok, "");
+  return reply;
+}
+
+v1::DeletePresetReply on_delete_preset(self_ptr self, const v1::DeletePresetRequest& req) {
+  v1::DeletePresetReply reply;
+  auto deleted = self->state.store->delete_preset(req.name());
+  if (!deleted)
+    *reply.mutable_status() = make_status(code_unavailable, deleted.error());
+  else
+    *reply.mutable_status() = *deleted ? make_status(code_ok, "") : no_preset(req.name());
+  return reply;
+}
+
+v1::StoredPanels on_list_panels(self_ptr self) {
+  v1::StoredPanels reply;
+  auto panels = self->state.store->load_panels();
+  if (!panels) {
+    *reply.mutable_status() = make_status(code_unavailable, panels.error());
+    return reply;
+  }
+  for (auto& panel : *panels)
+    *reply.add_panels() = std::move(panel);
+  *reply.mutable_status() = make_status(code_ok, "");
+  return reply;
+}
+
+v1::Status on_write_panels(self_ptr self, const v1::PanelWrite& w) {
+  if (auto written = self->state.store->write_panels(w); !written)
+    return make_status(code_unavailable, written.error());
+  return make_status(code_ok, "");
+}
+
+/// An exit message: flushes first, so a clean shutdown loses nothing; what still cannot be
+/// written is reported (event and log) and dropped before the actor quits.
+void on_exit(self_ptr self, const caf::exit_msg& msg) {
+  auto& st = self->state;
+  if (auto flushed = flush(self); !flushed) {
+    std::string lost =
+      std::to_string(st.pending_count()) + " pending value(s) lost at shutdown: " + flushed.error();
+    publish_status(self, v1::NodeStatus::STATE_FAILED, lost);
+    spdlog::error("store: {}", lost);
+    st.upserts.clear();
+    st.clears.clear();
+  }
+  self->quit(msg.reason);
+}
+
 store_actor::behavior_type writer_behavior(self_ptr self) {
   return {
     [self](v1::PersistParam& p) {
@@ -264,80 +349,13 @@ store_actor::behavior_type writer_behavior(self_ptr self) {
       arm_timer(self, self->state.interval);
     },
     [self](caf::get_atom) { return stored_state(self); },
-    [self](sg::flush_atom) -> caf::result<uint64_t> {
-      expire_tick(self->state);
-      if (auto error = flush(self))
-        return caf::make_error(caf::sec::runtime_error, *error);
-      return self->state.batch;
-    },
-    [self](const v1::Preset& preset) {
-      auto status = check_preset_name(preset.name());
-      if (status.code() != code_ok)
-        return status;
-      try {
-        self->state.store->save_preset(preset);
-      } catch (const std::exception& e) {
-        return make_status(code_unavailable, e.what());
-      }
-      return status;
-    },
-    [self](caf::get_atom, const std::string& name) {
-      v1::PresetReply reply;
-      try {
-        if (auto preset = self->state.store->load_preset(name)) {
-          *reply.mutable_status() = make_status(code_ok, "");
-          *reply.mutable_preset() = std::move(*preset);
-        } else {
-          *reply.mutable_status() = no_preset(name);
-        }
-      } catch (const std::exception& e) {
-        *reply.mutable_status() = make_status(code_unavailable, e.what());
-      }
-      return reply;
-    },
-    [self](const v1::ListPresetsRequest&) {
-      v1::ListPresetsReply reply;
-      try {
-        for (auto& info : self->state.store->list_presets())
-          *reply.add_presets() = std::move(info);
-        *reply.mutable_status() = make_status(code_ok, "");
-      } catch (const std::exception& e) {
-        reply.clear_presets();
-        *reply.mutable_status() = make_status(code_unavailable, e.what());
-      }
-      return reply;
-    },
-    [self](const v1::ListPanelsRequest&) {
-      v1::StoredPanels reply;
-      try {
-        for (auto& panel : self->state.store->load_panels())
-          *reply.add_panels() = std::move(panel);
-        *reply.mutable_status() = make_status(code_ok, "");
-      } catch (const std::exception& e) {
-        reply.clear_panels();
-        *reply.mutable_status() = make_status(code_unavailable, e.what());
-      }
-      return reply;
-    },
-    [self](const v1::PanelWrite& w) {
-      try {
-        self->state.store->write_panels(w);
-      } catch (const std::exception& e) {
-        return make_status(code_unavailable, e.what());
-      }
-      return make_status(code_ok, "");
-    },
-    [self](const v1::DeletePresetRequest& req) {
-      v1::DeletePresetReply reply;
-      try {
-        *reply.mutable_status() = self->state.store->delete_preset(req.name())
-                                    ? make_status(code_ok, "")
-                                    : no_preset(req.name());
-      } catch (const std::exception& e) {
-        *reply.mutable_status() = make_status(code_unavailable, e.what());
-      }
-      return reply;
-    },
+    [self](sg::flush_atom) { return on_flush(self); },
+    [self](const v1::Preset& preset) { return on_save_preset(self, preset); },
+    [self](caf::get_atom, const std::string& name) { return on_load_preset(self, name); },
+    [self](const v1::ListPresetsRequest&) { return on_list_presets(self); },
+    [self](const v1::ListPanelsRequest&) { return on_list_panels(self); },
+    [self](const v1::PanelWrite& w) { return on_write_panels(self, w); },
+    [self](const v1::DeletePresetRequest& req) { return on_delete_preset(self, req); },
   };
 }
 
@@ -352,18 +370,7 @@ store_actor spawn_store_writer(caf::actor_system& sys, std::unique_ptr<state_sto
     st.hub = std::move(hub);
     st.interval = interval;
     st.retry = first_retry(interval);
-    self->set_exit_handler([self](const caf::exit_msg& msg) {
-      auto& st = self->state;
-      if (auto error = flush(self)) {
-        std::string lost = std::to_string(st.pending_count()) +
-                           " pending value(s) lost at shutdown: " + *error;
-        publish_status(self, v1::NodeStatus::STATE_FAILED, lost);
-        spdlog::error("store: {}", lost);
-        st.upserts.clear();
-        st.clears.clear();
-      }
-      self->quit(msg.reason);
-    });
+    self->set_exit_handler([self](const caf::exit_msg& msg) { on_exit(self, msg); });
     return writer_behavior(self);
   };
   return sys.spawn<caf::detached>(fn, std::shared_ptr<state_store>(std::move(store)),

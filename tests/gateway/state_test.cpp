@@ -95,10 +95,13 @@ protected:
 
   std::vector<v1::StoredParam> stored() {
     rt_->flush_state();
-    std::string error;
-    auto db = state_store::open(db_path(), true, error);
-    EXPECT_TRUE(db) << error;
-    return db ? db->load_params() : std::vector<v1::StoredParam>{};
+    auto db = state_store::open(db_path(), true);
+    EXPECT_TRUE(db) << db.error();
+    if (!db)
+      return {};
+    auto params = (*db)->load_params();
+    EXPECT_TRUE(params) << params.error();
+    return params ? std::move(*params) : std::vector<v1::StoredParam>{};
   }
 
   std::string dir_;

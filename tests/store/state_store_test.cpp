@@ -15,6 +15,7 @@ namespace {
 
 namespace v1 = studiograph::v1;
 using sg::state_store;
+using sg::test::ok;
 
 v1::PersistParam persist(const std::string& node, const std::string& param, v1::Value value,
                          uint64_t rev = 1, const std::string& type = "audio.gain") {
@@ -44,7 +45,12 @@ v1::PersistClear clear(const std::string& node, std::vector<std::string> params 
 /// "node.param=value" for every stored value, in load order.
 std::vector<std::string> listing(state_store& store) {
   std::vector<std::string> out;
-  for (const auto& p : store.load_params())
+  auto params = store.load_params();
+  if (!params) {
+    ADD_FAILURE() << params.error();
+    return out;
+  }
+  for (const auto& p : *params)
     out.push_back(p.node() + "." + p.param() + "=" + p.value().ShortDebugString());
   return out;
 }
@@ -71,11 +77,9 @@ protected:
   std::string path = dir.file("state/g.sqlite");
 
   std::unique_ptr<state_store> open(bool full = true) {
-    std::string error;
-    auto store = state_store::open(path, full, error);
-    EXPECT_TRUE(store) << error;
-    EXPECT_TRUE(error.empty());
-    return store;
+    auto store = state_store::open(path, full);
+    EXPECT_TRUE(ok(store));
+    return store ? std::move(*store) : nullptr;
   }
 };
 
@@ -89,9 +93,15 @@ TEST_F(state_store_fixture, creates_directories_schema_and_wal_journal) {
   EXPECT_EQ(raw.exec("SELECT value FROM meta WHERE key = 'schema_version'"), "1");
   EXPECT_EQ(raw.exec("SELECT count(*) FROM sqlite_schema WHERE name IN ('params', 'presets')"),
             "2");
-  EXPECT_EQ(store->integrity_check(), "ok");
-  EXPECT_TRUE(store->load_params().empty());
-  EXPECT_TRUE(store->list_presets().empty());
+  auto integrity = store->integrity_check();
+  ASSERT_TRUE(ok(integrity));
+  EXPECT_EQ(*integrity, "ok");
+  auto params = store->load_params();
+  ASSERT_TRUE(ok(params));
+  EXPECT_TRUE(params->empty());
+  auto presets = store->list_presets();
+  ASSERT_TRUE(ok(presets));
+  EXPECT_TRUE(presets->empty());
 }
 
 TEST_F(state_store_fixture, every_value_kind_round_trips) {
@@ -112,32 +122,35 @@ TEST_F(state_store_fixture, every_value_kind_round_trips) {
   for (size_t i = 0; i < values.size(); ++i)
     upserts.push_back(
       persist("n", sg::test::numbered("p", i), values[i], i, sg::test::numbered("type", i)));
-  store->write(upserts, {});
+  ASSERT_TRUE(ok(store->write(upserts, {})));
 
   auto loaded = store->load_params();
-  ASSERT_EQ(loaded.size(), values.size());
+  ASSERT_TRUE(ok(loaded));
+  ASSERT_EQ(loaded->size(), values.size());
   for (size_t i = 0; i < values.size(); ++i) {
-    const auto& p = loaded[i];  // ordered by param name; p0..p9 sort as written
+    const auto& p = (*loaded)[i];  // ordered by param name; p0..p9 sort as written
     EXPECT_EQ(p.node(), "n");
     EXPECT_EQ(p.param(), sg::test::numbered("p", i));
     EXPECT_EQ(p.type(), sg::test::numbered("type", i));
     EXPECT_EQ(p.value().kind_case(), values[i].kind_case()) << i;
     EXPECT_EQ(p.value().SerializeAsString(), values[i].SerializeAsString()) << i;
   }
-  EXPECT_EQ(loaded[1].value().double_value(), std::numeric_limits<double>::infinity());
-  EXPECT_EQ(loaded[6].value().string_value().size(), 11u) << "embedded NUL kept";
+  EXPECT_EQ((*loaded)[1].value().double_value(), std::numeric_limits<double>::infinity());
+  EXPECT_EQ((*loaded)[6].value().string_value().size(), 11u) << "embedded NUL kept";
 }
 
 TEST_F(state_store_fixture, upsert_replaces_value_type_and_revision) {
   auto store = open();
   ASSERT_TRUE(store);
-  store->write({persist("a", "level", num(1), 1), persist("b", "level", num(2), 1)}, {});
-  store->write({persist("a", "level", num(-6), 7, "audio.trim")}, {});
+  ASSERT_TRUE(
+    ok(store->write({persist("a", "level", num(1), 1), persist("b", "level", num(2), 1)}, {})));
+  ASSERT_TRUE(ok(store->write({persist("a", "level", num(-6), 7, "audio.trim")}, {})));
   auto loaded = store->load_params();
-  ASSERT_EQ(loaded.size(), 2u);
-  EXPECT_EQ(loaded[0].value().double_value(), -6);
-  EXPECT_EQ(loaded[0].type(), "audio.trim");
-  EXPECT_EQ(loaded[1].value().double_value(), 2) << "other node untouched";
+  ASSERT_TRUE(ok(loaded));
+  ASSERT_EQ(loaded->size(), 2u);
+  EXPECT_EQ((*loaded)[0].value().double_value(), -6);
+  EXPECT_EQ((*loaded)[0].type(), "audio.trim");
+  EXPECT_EQ((*loaded)[1].value().double_value(), 2) << "other node untouched";
   sg::test::raw_db raw(path);
   EXPECT_EQ(raw.exec("SELECT node_rev FROM params WHERE node = 'a'"), "7");
   EXPECT_NE(raw.exec("SELECT updated_ns FROM params WHERE node = 'a'"), "0");
@@ -146,53 +159,56 @@ TEST_F(state_store_fixture, upsert_replaces_value_type_and_revision) {
 TEST_F(state_store_fixture, clears_whole_nodes_or_listed_params_before_upserts) {
   auto store = open();
   ASSERT_TRUE(store);
-  store->write({persist("a", "x", num(1)), persist("a", "y", num(2)), persist("a", "z", num(3)),
-                persist("b", "x", num(4)), persist("b", "y", num(5))},
-               {});
-  store->write({}, {clear("b")});
+  ASSERT_TRUE(ok(
+    store->write({persist("a", "x", num(1)), persist("a", "y", num(2)), persist("a", "z", num(3)),
+                  persist("b", "x", num(4)), persist("b", "y", num(5))},
+                 {})));
+  ASSERT_TRUE(ok(store->write({}, {clear("b")})));
   EXPECT_EQ(listing(*store),
             (std::vector<std::string>{"a.x=double_value: 1", "a.y=double_value: 2",
                                       "a.z=double_value: 3"}));
-  store->write({}, {clear("a", {"y", "absent"})});
+  ASSERT_TRUE(ok(store->write({}, {clear("a", {"y", "absent"})})));
   EXPECT_EQ(listing(*store),
             (std::vector<std::string>{"a.x=double_value: 1", "a.z=double_value: 3"}));
   // Same batch: the clear goes first, so the re-added value survives it.
-  store->write({persist("a", "z", num(9), 2)}, {clear("a")});
+  ASSERT_TRUE(ok(store->write({persist("a", "z", num(9), 2)}, {clear("a")})));
   EXPECT_EQ(listing(*store), (std::vector<std::string>{"a.z=double_value: 9"}));
 }
 
 TEST_F(state_store_fixture, failed_write_rolls_back_the_whole_batch_with_the_sqlite_message) {
   auto store = open();
   ASSERT_TRUE(store);
-  store->write({persist("a", "x", num(1))}, {});
+  ASSERT_TRUE(ok(store->write({persist("a", "x", num(1))}, {})));
   sg::test::raw_db raw(path);
   ASSERT_EQ(raw.exec("CREATE TRIGGER boom BEFORE INSERT ON params WHEN NEW.param = 'boom' "
                      "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"),
             "");
-  try {
+  auto failed =
     store->write({persist("a", "ok", num(2)), persist("a", "boom", num(3))}, {clear("a", {"x"})});
-    FAIL() << "write must throw";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("injected failure"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
-  }
+  ASSERT_FALSE(failed) << "write must fail";
+  EXPECT_NE(failed.error().find("injected failure"), std::string::npos) << failed.error();
+  EXPECT_NE(failed.error().find(path), std::string::npos) << failed.error();
   EXPECT_EQ(listing(*store), (std::vector<std::string>{"a.x=double_value: 1"}))
     << "neither the clear nor the first upsert of the failed batch is visible";
   raw.exec("DROP TRIGGER boom");
-  store->write({persist("a", "boom", num(3))}, {});
-  EXPECT_EQ(store->load_params().size(), 2u) << "the store is usable after a failure";
+  ASSERT_TRUE(ok(store->write({persist("a", "boom", num(3))}, {})));
+  auto loaded = store->load_params();
+  ASSERT_TRUE(ok(loaded));
+  EXPECT_EQ(loaded->size(), 2u) << "the store is usable after a failure";
 }
 
 TEST_F(state_store_fixture, presets_save_replace_load_list_sorted_and_delete) {
   auto store = open();
   ASSERT_TRUE(store);
-  store->save_preset(preset("verse", {"a", "b"}, 2));
-  store->save_preset(preset("Chorus", {"a"}, 3));
+  ASSERT_TRUE(ok(store->save_preset(preset("verse", {"a", "b"}, 2))));
+  ASSERT_TRUE(ok(store->save_preset(preset("Chorus", {"a"}, 3))));
   auto stamped = preset("bridge", {"c"}, 1);
   stamped.set_saved_unix_ns(1234);
-  store->save_preset(stamped);
+  ASSERT_TRUE(ok(store->save_preset(stamped)));
 
-  auto list = store->list_presets();
+  auto listed = store->list_presets();
+  ASSERT_TRUE(ok(listed));
+  const auto& list = *listed;
   ASSERT_EQ(list.size(), 3u);
   EXPECT_EQ(list[0].name(), "Chorus") << "byte order: upper case first";
   EXPECT_EQ(list[1].name(), "bridge");
@@ -203,18 +219,28 @@ TEST_F(state_store_fixture, presets_save_replace_load_list_sorted_and_delete) {
   EXPECT_GT(list[2].saved_unix_ns(), 0) << "stamped when saved without a time";
   EXPECT_EQ(list[1].saved_unix_ns(), 1234) << "an explicit time is kept";
 
-  store->save_preset(preset("verse", {"z"}, 1));
-  auto verse = store->load_preset("verse");
-  ASSERT_TRUE(verse);
-  ASSERT_EQ(verse->nodes_size(), 1) << "saving again replaces";
-  EXPECT_EQ(verse->nodes(0).id(), "z");
-  EXPECT_EQ(verse->nodes(0).params(0).name(), "p0");
-  EXPECT_GT(verse->saved_unix_ns(), 0);
-  EXPECT_FALSE(store->load_preset("absent"));
+  ASSERT_TRUE(ok(store->save_preset(preset("verse", {"z"}, 1))));
+  auto loaded = store->load_preset("verse");
+  ASSERT_TRUE(ok(loaded));
+  ASSERT_TRUE(*loaded);
+  const auto& verse = **loaded;
+  ASSERT_EQ(verse.nodes_size(), 1) << "saving again replaces";
+  EXPECT_EQ(verse.nodes(0).id(), "z");
+  EXPECT_EQ(verse.nodes(0).params(0).name(), "p0");
+  EXPECT_GT(verse.saved_unix_ns(), 0);
+  auto absent = store->load_preset("absent");
+  ASSERT_TRUE(ok(absent));
+  EXPECT_FALSE(*absent);
 
-  EXPECT_TRUE(store->delete_preset("bridge"));
-  EXPECT_FALSE(store->delete_preset("bridge"));
-  EXPECT_EQ(store->list_presets().size(), 2u);
+  auto deleted = store->delete_preset("bridge");
+  ASSERT_TRUE(ok(deleted));
+  EXPECT_TRUE(*deleted);
+  deleted = store->delete_preset("bridge");
+  ASSERT_TRUE(ok(deleted));
+  EXPECT_FALSE(*deleted);
+  listed = store->list_presets();
+  ASSERT_TRUE(ok(listed));
+  EXPECT_EQ(listed->size(), 2u);
 }
 
 TEST_F(state_store_fixture, reopening_restores_values_and_presets) {
@@ -225,55 +251,61 @@ TEST_F(state_store_fixture, reopening_restores_values_and_presets) {
     for (int i = 0; i < 10000; ++i)
       upserts.push_back(persist(sg::test::numbered("node", i / 10),
                                 sg::test::numbered("p", i % 10), num(i), static_cast<uint64_t>(i)));
-    store->write(upserts, {});
-    store->save_preset(preset("init", {"node0"}, 2));
+    ASSERT_TRUE(ok(store->write(upserts, {})));
+    ASSERT_TRUE(ok(store->save_preset(preset("init", {"node0"}, 2))));
   }
   auto store = open(false);
   ASSERT_TRUE(store);
   auto loaded = store->load_params();
-  ASSERT_EQ(loaded.size(), 10000u);
-  EXPECT_EQ(loaded.front().node(), "node0");
-  EXPECT_EQ(loaded.front().param(), "p0");
+  ASSERT_TRUE(ok(loaded));
+  ASSERT_EQ(loaded->size(), 10000u);
+  EXPECT_EQ(loaded->front().node(), "node0");
+  EXPECT_EQ(loaded->front().param(), "p0");
   double sum = 0;
-  for (const auto& p : loaded)
+  for (const auto& p : *loaded)
     sum += p.value().double_value();
   EXPECT_EQ(sum, 9999.0 * 10000 / 2) << "every value back";
-  ASSERT_TRUE(store->load_preset("init"));
-  EXPECT_EQ(store->integrity_check(), "ok");
+  auto init = store->load_preset("init");
+  ASSERT_TRUE(ok(init));
+  ASSERT_TRUE(*init);
+  auto integrity = store->integrity_check();
+  ASSERT_TRUE(ok(integrity));
+  EXPECT_EQ(*integrity, "ok");
 }
 
 TEST_F(state_store_fixture, a_path_under_a_regular_file_fails_with_a_clear_error) {
   std::ofstream(dir.file("plain")) << "not a directory";
-  std::string error;
   auto bad = dir.file("plain/sub/g.sqlite");
-  EXPECT_FALSE(state_store::open(bad, true, error));
+  auto opened = state_store::open(bad, true);
+  ASSERT_FALSE(opened);
+  const auto& error = opened.error();
   EXPECT_NE(error.find("store: '" + bad + "'"), std::string::npos) << error;
   EXPECT_NE(error.find("cannot create directory"), std::string::npos) << error;
   EXPECT_NE(error.find("Not a directory"), std::string::npos) << error;
 }
 
 TEST_F(state_store_fixture, a_directory_or_a_foreign_file_is_not_opened) {
-  std::string error;
-  EXPECT_FALSE(state_store::open(dir.path().string(), true, error));
-  EXPECT_NE(error.find(dir.path().string()), std::string::npos) << error;
+  auto opened = state_store::open(dir.path().string(), true);
+  ASSERT_FALSE(opened);
+  EXPECT_NE(opened.error().find(dir.path().string()), std::string::npos) << opened.error();
 
   auto foreign = dir.file("foreign.sqlite");
   std::ofstream(foreign) << std::string(4096, 'x');
-  error.clear();
-  EXPECT_FALSE(state_store::open(foreign, true, error));
-  EXPECT_NE(error.find("file is not a database"), std::string::npos) << error;
+  opened = state_store::open(foreign, true);
+  ASSERT_FALSE(opened);
+  EXPECT_NE(opened.error().find("file is not a database"), std::string::npos) << opened.error();
 
-  error.clear();
-  EXPECT_FALSE(state_store::open("", true, error));
-  EXPECT_NE(error.find("empty path"), std::string::npos) << error;
+  opened = state_store::open("", true);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error(), "store: '': empty path");
 }
 
 TEST_F(state_store_fixture, a_newer_schema_is_refused_not_overwritten) {
   open().reset();
   sg::test::raw_db(path).exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'");
-  std::string error;
-  EXPECT_FALSE(state_store::open(path, true, error));
-  EXPECT_NE(error.find("schema version '2'"), std::string::npos) << error;
+  auto opened = state_store::open(path, true);
+  ASSERT_FALSE(opened);
+  EXPECT_NE(opened.error().find("schema version '2'"), std::string::npos) << opened.error();
   EXPECT_EQ(sg::test::raw_db(path).exec("SELECT value FROM meta WHERE key = 'schema_version'"),
             "2");
 }

@@ -1,7 +1,7 @@
 #pragma once
 
 /// Test support for the store suites: temporary directories, a second raw SQLite connection,
-/// numbered names.
+/// numbered names, verdicts on the store's results.
 
 #include <cstdint>
 #include <cstdlib>
@@ -9,7 +9,10 @@
 #include <stdexcept>
 #include <string>
 
+#include <gtest/gtest.h>
 #include <sqlite3.h>
+
+#include "nodes/core/expected.hpp"
 
 namespace sg::test {
 
@@ -75,6 +78,15 @@ inline std::string numbered(const char* prefix, uint64_t i) {
   std::string out(prefix);
   out += std::to_string(i);
   return out;
+}
+
+/// A gtest verdict on a store call's result: success, or failure showing the store's message.
+///   ASSERT_TRUE(ok(store->write(upserts, {})));
+template <class T>
+::testing::AssertionResult ok(const expected<T>& result) {
+  if (result)
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << result.error();
 }
 
 } // namespace sg::test

@@ -92,10 +92,9 @@ protected:
   }
 
   void start_writer(std::chrono::milliseconds interval) {
-    std::string error;
-    auto store = sg::state_store::open(path, true, error);
-    ASSERT_TRUE(store) << error;
-    writer = sg::spawn_store_writer(sys, std::move(store), hub, interval);
+    auto store = sg::state_store::open(path, true);
+    ASSERT_TRUE(sg::test::ok(store));
+    writer = sg::spawn_store_writer(sys, std::move(*store), hub, interval);
   }
 
   void stop_writer() {
@@ -282,13 +281,13 @@ TEST_F(writer_fixture, an_exit_message_writes_what_is_pending_before_quitting) {
   EXPECT_EQ(ev->durable().entries_size(), 4);
   EXPECT_EQ(ev->durable().coalesced(), 100u);
 
-  std::string error;
-  auto store = sg::state_store::open(path, true, error);
-  ASSERT_TRUE(store) << error;
-  auto params = store->load_params();
-  ASSERT_EQ(params.size(), 4u);
-  EXPECT_EQ(params[0].node(), "n0");
-  EXPECT_EQ(params[0].value().double_value(), 100);
+  auto store = sg::state_store::open(path, true);
+  ASSERT_TRUE(sg::test::ok(store));
+  auto params = (*store)->load_params();
+  ASSERT_TRUE(sg::test::ok(params));
+  ASSERT_EQ(params->size(), 4u);
+  EXPECT_EQ((*params)[0].node(), "n0");
+  EXPECT_EQ((*params)[0].value().double_value(), 100);
 }
 
 TEST_F(writer_fixture, a_failed_write_is_reported_kept_and_retried_until_it_succeeds) {
