@@ -64,16 +64,16 @@ void apply_osc(v1::GraphSpec& spec) {
   (*n->mutable_params())["listen"] = v;
 }
 
-/// What is wrong with an --osc value, or empty.
-std::string check_osc_listen(const std::string& text) {
+/// Checks an --osc value (HOST:PORT).
+expected<void> check_osc_listen(const std::string& text) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0)
-    return "expected HOST:PORT (e.g. 127.0.0.1:9000), got '" + text + "'";
+    return unexpected("expected HOST:PORT (e.g. 127.0.0.1:9000), got '" + text + "'");
   const std::string port = text.substr(colon + 1);
   char* end = nullptr;
   const long p = std::strtol(port.c_str(), &end, 10);
   if (port.empty() || *end != '\0' || p < 1 || p > 65535)
-    return "expected a port 1..65535 after ':', got '" + port + "'";
+    return unexpected("expected a port 1..65535 after ':', got '" + port + "'");
   return {};
 }
 
@@ -194,6 +194,73 @@ std::string status_line(runtime& rt, double elapsed) {
   return line;
 }
 
+/// Adds the --osc server to `spec`; false (said on stderr) when the value is bad.
+bool add_osc_server(v1::GraphSpec& spec) {
+  if (osc_listen.empty())
+    return true;
+  if (auto checked = check_osc_listen(osc_listen); !checked) {
+    std::cerr << "studiograph: --osc: " << checked.error() << '\n';
+    return false;
+  }
+  if (!is_loopback_listen(osc_listen))
+    spdlog::warn("OSC on {} accepts unauthenticated writes from that network (OSC has no "
+                 "access control; prefer loopback or a firewalled interface)",
+                 osc_listen);
+  apply_osc(spec);
+  return true;
+}
+
+/// The score's player, timed by each node's device rate; nothing without a score.
+std::optional<score_player> make_player(runtime& rt, const v1::GraphSpec& spec,
+                                        std::vector<score_event> score) {
+  std::optional<score_player> player;
+  if (score.empty())
+    return player;
+  std::map<std::string, double> rates;
+  for (const auto& d : split_domains(to_graph_spec(spec)))
+    for (const auto& n : d.nodes)
+      rates[n.id] = d.device.sample_rate;
+  player.emplace(rt, std::move(score), std::move(rates));
+  return player;
+}
+
+/// The line that says the graph runs, where to reach it and where its state lives.
+void announce(runtime& rt, const v1::GraphSpec& spec, const gateway& gw) {
+  std::string state_file = "none";
+  const auto running = rt.get_graph();
+  for (const auto& n : running.graph().nodes())
+    if (n.type() == "store.sqlite")
+      state_file = n.params().at("path").string_value();
+  std::cout << "studiograph: running " << spec.name() << " (" << spec.nodes_size()
+            << " nodes); gRPC on " << gw.address() << "; state " << state_file
+            << "; Ctrl-C stops, SIGHUP reloads the file" << std::endl;
+}
+
+/// Prints a status line a second and reloads `path` on SIGHUP until a signal stops it or
+/// `duration` seconds (when > 0) have passed.
+void serve(runtime& rt, const std::string& path, double duration) {
+  const auto start = std::chrono::steady_clock::now();
+  auto seconds_since_start = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  auto next = start;
+  while (!stop_requested) {
+    const double elapsed = seconds_since_start();
+    if (duration > 0 && elapsed >= duration)
+      break;
+    if (reload_requested) {
+      reload_requested = 0;
+      reload(rt, path);
+    }
+    if (std::chrono::steady_clock::now() >= next) {
+      std::cout << status_line(rt, elapsed) << std::endl;
+      next += std::chrono::seconds(1);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::cout << status_line(rt, seconds_since_start()) << "\nstudiograph: stopping" << std::endl;
+}
+
 int cmd_run(const std::string& path, const gateway_options& gw_opts, double duration,
             const std::string& state, const std::string& score_path) {
   // The gateway's options are checked before anything starts: a refused address, token file or
@@ -207,19 +274,8 @@ int cmd_run(const std::string& path, const gateway_options& gw_opts, double dura
                  "--tls-cert/--tls-key)",
                  gw_opts.listen);
   v1::GraphSpec spec;
-  if (!load(path, spec))
+  if (!load(path, spec) || !add_osc_server(spec))
     return invalid_graph;
-  if (!osc_listen.empty()) {
-    if (auto why = check_osc_listen(osc_listen); !why.empty()) {
-      std::cerr << "studiograph: --osc: " << why << '\n';
-      return invalid_graph;
-    }
-    if (!is_loopback_listen(osc_listen))
-      spdlog::warn("OSC on {} accepts unauthenticated writes from that network (OSC has no "
-                   "access control; prefer loopback or a firewalled interface)",
-                   osc_listen);
-    apply_osc(spec);
-  }
   std::vector<score_event> score;
   if (!load_score(score_path, spec, score))
     return invalid_graph;
@@ -238,46 +294,12 @@ int cmd_run(const std::string& path, const gateway_options& gw_opts, double dura
     return gateway_failed;
   }
   gw.set_serving(true);
-  std::optional<score_player> player;
-  if (!score.empty()) {
-    std::map<std::string, double> rates;
-    for (const auto& d : split_domains(to_graph_spec(spec)))
-      for (const auto& n : d.nodes)
-        rates[n.id] = d.device.sample_rate;
-    player.emplace(rt, std::move(score), std::move(rates));
-  }
+  auto player = make_player(rt, spec, std::move(score));
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGHUP, on_hangup);
-  std::string state_file = "none";
-  const auto running = rt.get_graph();
-  for (const auto& n : running.graph().nodes())
-    if (n.type() == "store.sqlite")
-      state_file = n.params().at("path").string_value();
-  std::cout << "studiograph: running " << spec.name() << " (" << spec.nodes_size()
-            << " nodes); gRPC on " << gw.address() << "; state " << state_file
-            << "; Ctrl-C stops, SIGHUP reloads the file" << std::endl;
-  const auto start = std::chrono::steady_clock::now();
-  auto next = start;
-  while (!stop_requested) {
-    const double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (duration > 0 && elapsed >= duration)
-      break;
-    if (reload_requested) {
-      reload_requested = 0;
-      reload(rt, path);
-    }
-    if (std::chrono::steady_clock::now() >= next) {
-      std::cout << status_line(rt, elapsed) << std::endl;
-      next += std::chrono::seconds(1);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  std::cout << status_line(rt,
-                           std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                             .count())
-            << "\nstudiograph: stopping" << std::endl;
+  announce(rt, spec, gw);
+  serve(rt, path, duration);
   gw.set_serving(false);
   gw.stop();
   rt.shutdown();
