@@ -1718,17 +1718,17 @@ int main(int argc, char** argv) {
   }
   sg::start_logging("sgctl", log_level);
 
-  if (!g.token_file.empty())
-    if (auto e = sg::read_token_file(g.token_file, g.security.token)) {
-      std::cerr << "sgctl: " << *e << '\n';
+  if (!g.token_file.empty()) {
+    auto token = sg::read_token_file(g.token_file);
+    if (!token) {
+      std::cerr << "sgctl: " << token.error() << '\n';
       return exit_usage;
     }
-  {
-    std::shared_ptr<grpc::ChannelCredentials> creds;
-    if (auto e = sg::channel_credentials(g.security, creds)) {
-      std::cerr << "sgctl: " << *e << '\n';
-      return exit_usage;
-    }
+    g.security.token = *token;
+  }
+  if (auto creds = sg::channel_credentials(g.security); !creds) {
+    std::cerr << "sgctl: " << creds.error() << '\n';
+    return exit_usage;
   }
 
   const auto* cmd = app.get_subcommands().front();
