@@ -10,49 +10,45 @@
 
 namespace sg {
 
-std::optional<std::string> read_token_file(const std::string& path, std::string& token) {
+expected<std::string> read_token_file(const std::string& path) {
   std::ifstream in(path);
   if (!in)
-    return "token file '" + path + "' cannot be read";
+    return unexpected("token file '" + path + "' cannot be read");
   std::string line;
   while (std::getline(in, line)) {
     std::istringstream words(line);
     std::string first, second;
     if (!(words >> first) || first.front() == '#')
       continue;
-    token = (words >> second) ? second : first;
-    return std::nullopt;
+    return (words >> second) ? second : first;
   }
-  return "token file '" + path + "' holds no token";
+  return unexpected("token file '" + path + "' holds no token");
 }
 
-std::optional<std::string> channel_credentials(const client_security& sec,
-                                               std::shared_ptr<grpc::ChannelCredentials>& out) {
-  if (!sec.tls && sec.tls_ca.empty() && sec.tls_cert.empty() && sec.tls_key.empty()) {
-    out = grpc::InsecureChannelCredentials();
-    return std::nullopt;
-  }
+expected<std::shared_ptr<grpc::ChannelCredentials>>
+channel_credentials(const client_security& sec) {
+  if (!sec.tls && sec.tls_ca.empty() && sec.tls_cert.empty() && sec.tls_key.empty())
+    return grpc::InsecureChannelCredentials();
   if (sec.tls_cert.empty() != sec.tls_key.empty())
-    return std::string("a TLS client certificate needs both --tls-cert and --tls-key");
+    return unexpected("a TLS client certificate needs both --tls-cert and --tls-key");
   grpc::SslCredentialsOptions ssl;
   if (!sec.tls_ca.empty()) {
     auto ca = read_pem(sec.tls_ca, "TLS CA");
     if (!ca)
-      return ca.error();
+      return unexpected(ca.error());
     ssl.pem_root_certs = std::move(*ca);
   }
   if (!sec.tls_cert.empty()) {
     auto cert = read_pem(sec.tls_cert, "TLS certificate");
     if (!cert)
-      return cert.error();
+      return unexpected(cert.error());
     auto key = read_pem(sec.tls_key, "TLS key");
     if (!key)
-      return key.error();
+      return unexpected(key.error());
     ssl.pem_cert_chain = std::move(*cert);
     ssl.pem_private_key = std::move(*key);
   }
-  out = grpc::SslCredentials(ssl);
-  return std::nullopt;
+  return grpc::SslCredentials(ssl);
 }
 
 void authorize(grpc::ClientContext& ctx, const client_options& opts) {
@@ -80,10 +76,9 @@ std::shared_ptr<grpc::Channel> make_channel(const std::string& address,
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   if (!opts.security.tls_server_name.empty())
     args.SetSslTargetNameOverride(opts.security.tls_server_name);
-  std::shared_ptr<grpc::ChannelCredentials> creds;
-  if (channel_credentials(opts.security, creds))
-    creds = grpc::SslCredentials({});  // unreadable files: calls fail instead of going plain
-  return grpc::CreateCustomChannel(address, creds, args);
+  auto creds = channel_credentials(opts.security);
+  // Unreadable files: calls fail instead of going plain.
+  return grpc::CreateCustomChannel(address, creds ? *creds : grpc::SslCredentials({}), args);
 }
 
 state_client::state_client(std::shared_ptr<grpc::Channel> channel, std::string client_id,

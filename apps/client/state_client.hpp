@@ -20,6 +20,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "apps/client/state_mirror.hpp"
+#include "nodes/core/expected.hpp"
 #include "studiograph/v1/service.grpc.pb.h"
 
 namespace sg {
@@ -34,13 +35,12 @@ struct client_security {
   std::string tls_server_name;  ///< the name the server certificate must carry, if not the host
 };
 
-/// Reads a token file: the first line that is not empty or a `#` comment, either `TOKEN` or
-/// `ROLE TOKEN` (the server's file format). Returns an error text, never the token.
-std::optional<std::string> read_token_file(const std::string& path, std::string& token);
+/// The token of a token file: the first line that is not empty or a `#` comment, either
+/// `TOKEN` or `ROLE TOKEN` (the server's file format). A failure's message never holds the token.
+expected<std::string> read_token_file(const std::string& path);
 
-/// Channel credentials for `sec`; an error text when a file cannot be read.
-std::optional<std::string> channel_credentials(const client_security& sec,
-                                               std::shared_ptr<grpc::ChannelCredentials>& out);
+/// Channel credentials for `sec`, or which file cannot be read (or which is missing).
+expected<std::shared_ptr<grpc::ChannelCredentials>> channel_credentials(const client_security& sec);
 
 /// Deadlines of the unary calls and the reconnection policy of `watch`.
 struct client_options {
