@@ -211,17 +211,15 @@ bool add_osc_server(v1::GraphSpec& spec) {
 }
 
 /// The score's player, timed by each node's device rate; nothing without a score.
-std::optional<score_player> make_player(runtime& rt, const v1::GraphSpec& spec,
-                                        std::vector<score_event> score) {
-  std::optional<score_player> player;
+std::unique_ptr<score_player> make_player(runtime& rt, const v1::GraphSpec& spec,
+                                          std::vector<score_event> score) {
   if (score.empty())
-    return player;
+    return nullptr;
   std::map<std::string, double> rates;
   for (const auto& d : split_domains(to_graph_spec(spec)))
     for (const auto& n : d.nodes)
       rates[n.id] = d.device.sample_rate;
-  player.emplace(rt, std::move(score), std::move(rates));
-  return player;
+  return std::make_unique<score_player>(rt, std::move(score), std::move(rates));
 }
 
 /// The line that says the graph runs, where to reach it and where its state lives.
