@@ -167,8 +167,8 @@ bool check_param(context& c, size_t i, const entry& e) {
     return false;
   }
   const v1::Value v = param_value(p, e.value);
-  if (auto why = check_value(p, v)) {
-    c.report.error(at(e.value), what + ": " + *why + ", got " + describe(v));
+  if (auto accepted = check_value(p, v); !accepted) {
+    c.report.error(at(e.value), what + ": " + accepted.error() + ", got " + describe(v));
     return false;
   }
   (*c.spec.mutable_nodes(static_cast<int>(i))->mutable_params())[e.key] = normalized(p, v);

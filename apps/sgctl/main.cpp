@@ -427,11 +427,10 @@ grpc::Status parse_param(const v1::GetNodeReply& node, const std::string& param,
             field + "param: node '" + node.node().id() + "' (" + node.node().type() +
               ") has no parameter '" + param + "'"};
   auto info = to_param_info(*desc);
-  std::string error;
-  auto value = info ? sg::parse_value(*info, text, error) : std::nullopt;
+  auto value =
+    info ? sg::parse_value(*info, text) : sg::unexpected("parameter type unknown to this sgctl");
   if (!value)
-    return {grpc::StatusCode::INVALID_ARGUMENT,
-            field + "value: " + (info ? error : "parameter type unknown to this sgctl")};
+    return {grpc::StatusCode::INVALID_ARGUMENT, field + "value: " + value.error()};
   out = *value;
   return grpc::Status::OK;
 }
