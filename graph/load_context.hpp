@@ -149,6 +149,7 @@ std::optional<int64_t> int_field(context& c, const entry& e, const std::string& 
 /// Whether a null node was written as `null` or `~` (not left empty).
 bool is_null_literal(const context& c, const YAML::Node& n);
 
+/// Whether the scalar was quoted: a string, whatever its text.
 bool is_quoted(const YAML::Node& n);
 /// An integer as YAML 1.2 writes it (decimal, 0x, 0o), or nullopt.
 std::optional<int64_t> parse_int(std::string_view s);
@@ -159,7 +160,10 @@ v1::Value typed_scalar(const YAML::Node& n);
 // ---------------------------------------------------------------------------------------------
 // Hosts and devices (load_devices.cpp)
 
+/// `hosts`: host name → address.
 void read_hosts(context& c, const entry& e);
+/// `devices`: audio, video and MIDI devices with their defaults; every device is recorded, even
+/// a broken one, so nodes naming it do not report it again.
 void read_devices(context& c, const entry& e);
 /// Pass 2 for node `i`: the device and host it names exist and suit it.
 void check_placement(context& c, size_t i);
@@ -167,6 +171,7 @@ void check_placement(context& c, size_t i);
 // ---------------------------------------------------------------------------------------------
 // Nodes (load_nodes.cpp)
 
+/// `nodes`: each node's id, type, device, host and raw parameters.
 void read_nodes(context& c, const entry& e);
 /// Pass 2: ids, types, parameters and placement of every node; fills `c.nodes` and `c.ids`.
 void check_nodes(context& c);
@@ -176,6 +181,7 @@ std::string label(const context& c, size_t i);
 // ---------------------------------------------------------------------------------------------
 // Edges (load_edges.cpp)
 
+/// `edges`: `node.port -> node.port` or `{from, to}`, with the position of each end.
 void read_edges(context& c, const entry& e);
 /// Pass 2: every edge joins an output to an input of the same media kind; fills `c.links`.
 void check_edges(context& c);
