@@ -30,7 +30,7 @@ v1::NodeState base_state(const v1::NodeSpec& spec,
   for (const auto* stored_param : stored) {
     const auto& sp = *stored_param;
     const int index = info.param_index(sp.param());
-    if (index < 0 || !info.params[index].live || check_value(info.params[index], sp.value()))
+    if (index < 0 || !info.params[index].live || !check_value(info.params[index], sp.value()))
       continue;
     auto* ps = state.mutable_params(index);
     *ps->mutable_base() = sp.value();
@@ -52,7 +52,7 @@ std::vector<std::string> carry_layers(const v1::NodeState& before, v1::NodeState
     auto* ps = maps ? after.mutable_params(index) : nullptr;
     bool lost = false;
     if (old.has_committed()) {
-      if (ps && !check_value(info.params[index], old.committed())) {
+      if (ps && check_value(info.params[index], old.committed())) {
         *ps->mutable_committed() = old.committed();
         ps->set_persisted(old.persisted());
       } else {
@@ -60,7 +60,7 @@ std::vector<std::string> carry_layers(const v1::NodeState& before, v1::NodeState
       }
     }
     for (const auto& ov : old.overlays()) {
-      if (ps && !check_value(info.params[index], ov.value()))
+      if (ps && check_value(info.params[index], ov.value()))
         *ps->add_overlays() = ov;
       else
         lost = true;

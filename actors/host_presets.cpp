@@ -104,7 +104,7 @@ void run_preset(self_ptr self, const v1::LoadPresetRequest& req, v1::Preset pres
     const auto& info = info_of(type);
     for (const auto& pp : pn.params()) {
       const int index = info.param_index(pp.name());
-      if (index < 0 || !info.params[index].live || check_value(info.params[index], pp.value()))
+      if (index < 0 || !info.params[index].live || !check_value(info.params[index], pp.value()))
         loaded->add_skipped(pn.id() + "." + pp.name());
     }
     affected.push_back(pn.id());

@@ -167,9 +167,9 @@ std::optional<v1::SetParamReply> check_set(const node_state& st, const v1::SetPa
   const auto& p = st.info->params[index];
   if (req.value().kind_case() == v1::Value::KIND_NOT_SET)
     return status_reply<v1::SetParamReply>(code_invalid_argument, "value", "value: no value given");
-  if (auto why = check_value(p, req.value()))
+  if (auto accepted = check_value(p, req.value()); !accepted)
     return status_reply<v1::SetParamReply>(code_invalid_argument, "value",
-                                           "value: " + req.param() + ": " + *why);
+                                           "value: " + req.param() + ": " + accepted.error());
   if (!p.live)
     return status_reply<v1::SetParamReply>(code_failed_precondition, "param",
                                            "param: '" + p.name +
@@ -419,7 +419,7 @@ uint32_t apply_preset(self_ptr self, const v1::PresetNode& preset,
     if (index < 0)
       continue;
     const auto& p = st.info->params[index];
-    if (!p.live || check_value(p, pp.value()))
+    if (!p.live || !check_value(p, pp.value()))
       continue;
     // The preset owns this parameter now: its overlays go, then its committed value is set.
     std::vector<std::string> sources;

@@ -34,15 +34,15 @@ std::string choices_text(const param_info& p) {
   return s;
 }
 
-std::optional<std::string> check_number(const param_info& p, double x) {
+expected<void> check_number(const param_info& p, double x) {
   if (!std::isfinite(x) || x < p.min || x > p.max)
-    return "value out of range: expected " + range_text(p);
-  return std::nullopt;
+    return unexpected("value out of range: expected " + range_text(p));
+  return {};
 }
 
 } // namespace
 
-std::optional<std::string> check_value(const param_info& p, const v1::Value& v) {
+expected<void> check_value(const param_info& p, const v1::Value& v) {
   using k = v1::Value::KindCase;
   switch (p.type) {
     case param_type::real:
@@ -50,34 +50,34 @@ std::optional<std::string> check_value(const param_info& p, const v1::Value& v) 
         return check_number(p, v.double_value());
       if (v.kind_case() == k::kIntValue)
         return check_number(p, static_cast<double>(v.int_value()));
-      return std::string("wrong type: expected a number (") + range_text(p) + ")";
+      return unexpected("wrong type: expected a number (" + range_text(p) + ")");
     case param_type::integer:
       if (v.kind_case() == k::kIntValue)
         return check_number(p, static_cast<double>(v.int_value()));
       if (v.kind_case() == k::kDoubleValue && v.double_value() == std::floor(v.double_value()))
         return check_number(p, v.double_value());
-      return "wrong type: expected an integer (" + range_text(p) + ")";
+      return unexpected("wrong type: expected an integer (" + range_text(p) + ")");
     case param_type::boolean:
       if (v.kind_case() == k::kBoolValue)
-        return std::nullopt;
-      return std::string("wrong type: expected true or false");
+        return {};
+      return unexpected("wrong type: expected true or false");
     case param_type::string:
       if (v.kind_case() == k::kStringValue)
-        return std::nullopt;
-      return std::string("wrong type: expected a string");
+        return {};
+      return unexpected("wrong type: expected a string");
     case param_type::enumeration: {
       const std::string* name = v.kind_case() == k::kEnumValue     ? &v.enum_value()
                                 : v.kind_case() == k::kStringValue ? &v.string_value()
                                                                    : nullptr;
       if (!name)
-        return "wrong type: expected one of " + choices_text(p);
+        return unexpected("wrong type: expected one of " + choices_text(p));
       for (const auto& c : p.choices)
         if (c == *name)
-          return std::nullopt;
-      return "unknown choice '" + *name + "': expected one of " + choices_text(p);
+          return {};
+      return unexpected("unknown choice '" + *name + "': expected one of " + choices_text(p));
     }
   }
-  return std::string("unsupported parameter type");
+  return unexpected("unsupported parameter type");
 }
 
 double to_number(const param_info& p, const v1::Value& v) {
@@ -130,8 +130,7 @@ std::string to_text(const v1::Value& v) {
   }
 }
 
-std::optional<v1::Value> parse_value(const param_info& p, const std::string& text,
-                                     std::string& error) {
+expected<v1::Value> parse_value(const param_info& p, const std::string& text) {
   v1::Value v;
   const char* b = text.data();
   const char* e = text.data() + text.size();
@@ -139,20 +138,16 @@ std::optional<v1::Value> parse_value(const param_info& p, const std::string& tex
     case param_type::real: {
       double x = 0;
       auto [ptr, ec] = std::from_chars(b, e, x);
-      if (ec != std::errc{} || ptr != e || text.empty()) {
-        error = "'" + text + "' is not a number";
-        return std::nullopt;
-      }
+      if (ec != std::errc{} || ptr != e || text.empty())
+        return unexpected("'" + text + "' is not a number");
       v.set_double_value(x);
       return v;
     }
     case param_type::integer: {
       int64_t x = 0;
       auto [ptr, ec] = std::from_chars(b, e, x);
-      if (ec != std::errc{} || ptr != e || text.empty()) {
-        error = "'" + text + "' is not an integer";
-        return std::nullopt;
-      }
+      if (ec != std::errc{} || ptr != e || text.empty())
+        return unexpected("'" + text + "' is not an integer");
       v.set_int_value(x);
       return v;
     }
@@ -165,13 +160,11 @@ std::optional<v1::Value> parse_value(const param_info& p, const std::string& tex
         v.set_bool_value(false);
         return v;
       }
-      error = "'" + text + "' is not a boolean (true/false)";
-      return std::nullopt;
+      return unexpected("'" + text + "' is not a boolean (true/false)");
     case param_type::string: v.set_string_value(text); return v;
     case param_type::enumeration: v.set_enum_value(text); return v;
   }
-  error = "unsupported parameter type";
-  return std::nullopt;
+  return unexpected("unsupported parameter type");
 }
 
 param_values to_param_values(const node_info& info, const v1::NodeSpec& spec) {

@@ -56,114 +56,134 @@ const std::map<std::string, kernel_event::kind_t, std::less<>>& kinds() {
   return k;
 }
 
+using type_map = std::map<std::string, std::string, std::less<>>;
+
 /// Node id -> its type, for the events' checks.
-std::map<std::string, std::string, std::less<>> node_types(const v1::GraphSpec& graph) {
-  std::map<std::string, std::string, std::less<>> types;
+type_map node_types(const v1::GraphSpec& graph) {
+  type_map types;
   for (const auto& n : graph.nodes())
     types[n.id()] = n.type();
   return types;
 }
 
-/// One entry of `events`; nullopt (with errors reported) when it is not valid.
-using type_map = std::map<std::string, std::string, std::less<>>;
-
-std::optional<score_event> read_event(const YAML::Node& item, const type_map& types,
-                                      const node_registry& reg, reporter& report) {
-  if (!item.IsMap()) {
-    report.error(item, "expected an event mapping { at, node, kind, ... }");
-    return std::nullopt;
-  }
+/// What reading one entry of `events` has found so far.
+struct event_reading {
   score_event ev;
   bool ok = true;
   bool has_at = false, has_node = false, has_kind = false, has_velocity = false;
   bool kind_missing = true;  // no `kind` key at all (an invalid one is reported where it is)
   YAML::Node note_node;  // valid when has_note (a default YAML::Node is a defined null)
   bool has_note = false;
-  for (const auto& kv : item) {
-    const auto key = kv.first.as<std::string>();
-    const YAML::Node& v = kv.second;
-    if (key == "at") {
-      has_at = true;
-      auto at = number(v);
-      if (!at || *at < 0 || *at > 86400) {
-        report.error(v, "at: expected seconds from the start, 0..86400");
-        ok = false;
-      } else {
-        ev.at = *at;
-      }
-    } else if (key == "node") {
-      has_node = true;
-      if (!v.IsScalar()) {
-        report.error(v, "node: expected a node id");
-        ok = false;
-        continue;
-      }
-      ev.node = v.as<std::string>();
-      const auto it = types.find(ev.node);
-      const node_info* info = it == types.end() ? nullptr : reg.find(it->second);
-      if (it == types.end()) {
-        report.error(v, "node: no node '" + ev.node + "' in the graph");
-        ok = false;
-      } else if (!info || !info->accepts_events) {
-        report.error(v, "node: '" + ev.node + "' (" + it->second +
-                          ") takes no notes or triggers (audio.synth and audio.player do)");
-        ok = false;
-      }
-    } else if (key == "kind") {
-      const auto text = v.IsScalar() ? v.as<std::string>() : std::string();
-      const auto it = kinds().find(text);
-      if (it == kinds().end()) {
-        report.error(v, "kind: expected note_on, note_off, trigger or stop");
-        ok = false;
-        kind_missing = false;
-      } else {
-        ev.kind = it->second;
-        has_kind = true;
-      }
-    } else if (key == "note") {
-      note_node.reset(v);
-      has_note = true;
-    } else if (key == "velocity") {
-      has_velocity = true;
-      auto vel = number(v);
-      if (!vel || *vel < 0 || *vel > 1) {
-        report.error(v, "velocity: expected 0..1");
-        ok = false;
-      } else {
-        ev.velocity = static_cast<float>(*vel);
-      }
-    } else {
-      report.error(kv.first, "unknown key '" + key + "': expected at, node, kind, note or velocity");
-      ok = false;
-    }
+};
+
+/// `node`: a node of the graph that takes events.
+void read_event_node(const YAML::Node& v, const type_map& types, const node_registry& reg,
+                     reporter& report, event_reading& r) {
+  r.has_node = true;
+  if (!v.IsScalar()) {
+    report.error(v, "node: expected a node id");
+    r.ok = false;
+    return;
   }
+  r.ev.node = v.as<std::string>();
+  const auto it = types.find(r.ev.node);
+  const node_info* info = it == types.end() ? nullptr : reg.find(it->second);
+  if (it == types.end()) {
+    report.error(v, "node: no node '" + r.ev.node + "' in the graph");
+    r.ok = false;
+  } else if (!info || !info->accepts_events) {
+    report.error(v, "node: '" + r.ev.node + "' (" + it->second +
+                      ") takes no notes or triggers (audio.synth and audio.player do)");
+    r.ok = false;
+  }
+}
+
+/// One key of an event and its value.
+void read_event_field(const YAML::Node& key_node, const YAML::Node& v, const type_map& types,
+                      const node_registry& reg, reporter& report, event_reading& r) {
+  const auto key = key_node.as<std::string>();
+  if (key == "at") {
+    r.has_at = true;
+    auto at = number(v);
+    if (!at || *at < 0 || *at > 86400) {
+      report.error(v, "at: expected seconds from the start, 0..86400");
+      r.ok = false;
+    } else {
+      r.ev.at = *at;
+    }
+  } else if (key == "node") {
+    read_event_node(v, types, reg, report, r);
+  } else if (key == "kind") {
+    const auto text = v.IsScalar() ? v.as<std::string>() : std::string();
+    const auto it = kinds().find(text);
+    if (it == kinds().end()) {
+      report.error(v, "kind: expected note_on, note_off, trigger or stop");
+      r.ok = false;
+      r.kind_missing = false;
+    } else {
+      r.ev.kind = it->second;
+      r.has_kind = true;
+    }
+  } else if (key == "note") {
+    r.note_node.reset(v);
+    r.has_note = true;
+  } else if (key == "velocity") {
+    r.has_velocity = true;
+    auto vel = number(v);
+    if (!vel || *vel < 0 || *vel > 1) {
+      report.error(v, "velocity: expected 0..1");
+      r.ok = false;
+    } else {
+      r.ev.velocity = static_cast<float>(*vel);
+    }
+  } else {
+    report.error(key_node, "unknown key '" + key + "': expected at, node, kind, note or velocity");
+    r.ok = false;
+  }
+}
+
+/// The keys every event needs, and `note` exactly for the note kinds.
+void check_event_keys(const YAML::Node& item, reporter& report, event_reading& r) {
   for (auto [given, name] :
-       {std::pair{has_at, "at"}, {has_node, "node"}, {has_kind || !kind_missing, "kind"}})
+       {std::pair{r.has_at, "at"}, {r.has_node, "node"}, {r.has_kind || !r.kind_missing, "kind"}})
     if (!given) {
       report.error(item, std::string("missing '") + name + "'");
-      ok = false;
+      r.ok = false;
     }
-  const bool is_note = ev.kind == kernel_event::note_on || ev.kind == kernel_event::note_off;
-  if (has_note) {
-    auto n = number(note_node);
-    if (has_kind && !is_note) {  // (an invalid kind is reported already)
-      report.error(note_node, "note: only note_on and note_off take a note");
-      ok = false;
+  const bool is_note = r.ev.kind == kernel_event::note_on || r.ev.kind == kernel_event::note_off;
+  if (r.has_note) {
+    auto n = number(r.note_node);
+    if (r.has_kind && !is_note) {  // (an invalid kind is reported already)
+      report.error(r.note_node, "note: only note_on and note_off take a note");
+      r.ok = false;
     } else if (!n || *n < 0 || *n > 127 || *n != std::floor(*n)) {
-      report.error(note_node, "note: expected a MIDI note number 0..127");
-      ok = false;
+      report.error(r.note_node, "note: expected a MIDI note number 0..127");
+      r.ok = false;
     } else {
-      ev.note = static_cast<uint8_t>(*n);
+      r.ev.note = static_cast<uint8_t>(*n);
     }
-  } else if (has_kind && is_note) {
+  } else if (r.has_kind && is_note) {
     report.error(item, "missing 'note' (note_on and note_off need one)");
-    ok = false;
+    r.ok = false;
   }
-  if (ev.kind == kernel_event::note_on && !has_velocity)
-    ev.velocity = 1.0f;
-  if (!ok)
+}
+
+/// One entry of `events`; nullopt (with errors reported) when it is not valid.
+std::optional<score_event> read_event(const YAML::Node& item, const type_map& types,
+                                      const node_registry& reg, reporter& report) {
+  if (!item.IsMap()) {
+    report.error(item, "expected an event mapping { at, node, kind, ... }");
     return std::nullopt;
-  return ev;
+  }
+  event_reading r;
+  for (const auto& kv : item)
+    read_event_field(kv.first, kv.second, types, reg, report, r);
+  check_event_keys(item, report, r);
+  if (r.ev.kind == kernel_event::note_on && !r.has_velocity)
+    r.ev.velocity = 1.0f;
+  if (!r.ok)
+    return std::nullopt;
+  return r.ev;
 }
 
 void read_score(const YAML::Node& root, const v1::GraphSpec& graph, const node_registry& reg,

@@ -76,10 +76,9 @@ sg::expected<v1::Value> parse_param(const v1::GetNodeReply& node, const std::str
   auto info = to_param_info(*desc);
   if (!info)
     return sg::unexpected(field + "value: " + info.error());
-  std::string error;
-  auto value = sg::parse_value(*info, text, error);
+  auto value = sg::parse_value(*info, text);
   if (!value)
-    return sg::unexpected(field + "value: " + error);
+    return sg::unexpected(field + "value: " + value.error());
   return *value;
 }
 
