@@ -12,12 +12,11 @@
 
 #include "graph/loader.hpp"
 #include "graph/params.hpp"
-#include "tests/graph/make_param.hpp"
+#include "nodes/core/describe.hpp"
 
 namespace sg {
 namespace {
 
-using test::make_param;
 using kind = v1::Value::KindCase;
 
 const std::string hello_path = std::string(SG_EXAMPLES_DIR) + "/hello.yaml";
@@ -186,11 +185,11 @@ TEST(load_graph_string, round_trips_hosts_options_and_every_value_kind) {
   node_info knobs;
   knobs.type = "test.knobs";
   knobs.ports = {{"out", port_dir::out, media_kind::audio, 1, {}}};
-  knobs.params = {make_param("gain", param_type::real, -1, 1, 0),
-                  make_param("count", param_type::integer, 1, 8, 1),
-                  make_param("on", param_type::boolean),
-                  make_param("label", param_type::string),
-                  make_param("shape", param_type::enumeration, 0, 1, 0, "", {"sine", "square"})};
+  knobs.params = {describe::real("gain", -1, 1, 0, "", ""),
+                  describe::integer("count", 1, 8, 1, "", ""),
+                  describe::boolean("on", false, ""),
+                  describe::text("label", "", "").applied_live(),
+                  describe::choice("shape", {"sine", "square"}, 0, "")};
   reg.add(knobs);
   const auto first = load_graph_string(R"(
 version: 1
@@ -370,10 +369,10 @@ node_registry test_registry() {
   node_info knobs;
   knobs.type = "test.knobs";
   knobs.ports = {{"out", port_dir::out, media_kind::audio, 1, {}}};
-  knobs.params = {make_param("count", param_type::integer, 1, 8, 1),
-                  make_param("on", param_type::boolean),
-                  make_param("label", param_type::string),
-                  make_param("shape", param_type::enumeration, 0, 1, 0, "", {"sine", "square"})};
+  knobs.params = {describe::integer("count", 1, 8, 1, "", ""),
+                  describe::boolean("on", false, ""),
+                  describe::text("label", "", "").applied_live(),
+                  describe::choice("shape", {"sine", "square"}, 0, "")};
   reg.add(knobs);
   node_info camera;
   camera.type = "video.camera";

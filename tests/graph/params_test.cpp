@@ -7,21 +7,20 @@
 #include <limits>
 
 #include "graph/params.hpp"
-#include "tests/graph/make_param.hpp"
+#include "nodes/core/describe.hpp"
 
 namespace sg {
 namespace {
 
 using kind = v1::Value::KindCase;
 
-using test::make_param;
 
-const param_info real_p = make_param("level", param_type::real, -120, 24, 0, "dB");
-const param_info int_p = make_param("inputs", param_type::integer, 1, 32, 2);
-const param_info bool_p = make_param("on", param_type::boolean);
-const param_info string_p = make_param("label", param_type::string);
+const param_info real_p = describe::real("level", -120, 24, 0, "dB", "");
+const param_info int_p = describe::integer("inputs", 1, 32, 2, "", "");
+const param_info bool_p = describe::boolean("on", false, "");
+const param_info string_p = describe::text("label", "", "").applied_live();
 const param_info enum_p =
-  make_param("shape", param_type::enumeration, 0, 2, 0, "", {"sine", "square", "saw"});
+  describe::choice("shape", {"sine", "square", "saw"}, 0, "");
 
 v1::Value d(double x) {
   v1::Value v;

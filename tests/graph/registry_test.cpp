@@ -7,7 +7,7 @@
 
 #include "graph/params.hpp"
 #include "nodes/core/kernel.hpp"
-#include "tests/graph/make_param.hpp"
+#include "nodes/core/describe.hpp"
 
 namespace sg {
 namespace {
@@ -167,12 +167,11 @@ TEST(descriptor, describes_sine_and_output) {
 TEST(descriptor, maps_every_param_type) {
   node_info info;
   info.type = "test.all";
-  using test::make_param;
-  info.params = {make_param("r", param_type::real),
-                 make_param("i", param_type::integer),
-                 make_param("b", param_type::boolean),
-                 make_param("s", param_type::string),
-                 make_param("e", param_type::enumeration, 0, 1, 1, "", {"x", "y"})};
+  info.params = {describe::real("r", 0, 1, 0, "", ""),
+                 describe::integer("i", 0, 1, 0, "", ""),
+                 describe::boolean("b", false, ""),
+                 describe::text("s", "", "").applied_live(),
+                 describe::choice("e", {"x", "y"}, 1, "")};
   info.params[3].def_string = "text";
   const auto d = to_descriptor(info);
   ASSERT_EQ(d.params_size(), 5);
