@@ -24,7 +24,7 @@ void compressor_kernel::configure(const param_values& values) {
   initial_ = values;
 }
 
-void compressor_kernel::prepare(const audio_format& format, const port_layout&) {
+expected<void> compressor_kernel::prepare(const audio_format& format, const port_layout&) {
   sample_rate_ = format.sample_rate;
   mode_ = to_mode(initial_.numbers[mode]);
   attack_pole_ = pole(initial_.numbers[attack]);
@@ -37,6 +37,7 @@ void compressor_kernel::prepare(const audio_format& format, const port_layout&) 
   threshold_lin_ = std::pow(10.0, threshold_for_lin_ / 20.0);
 }
 
+  return {};
 double compressor_kernel::pole(double ms) const noexcept {
   return __builtin_exp(-1000.0 / (clamp(ms, 0.01, 10000.0) * sample_rate_));
 }

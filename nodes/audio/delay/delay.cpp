@@ -19,7 +19,7 @@ void delay_kernel::configure(const param_values& values) {
   initial_ = values;
 }
 
-void delay_kernel::prepare(const audio_format& format, const port_layout& layout) {
+expected<void> delay_kernel::prepare(const audio_format& format, const port_layout& layout) {
   sample_rate_ = format.sample_rate;
   channels_ = layout.out_channels.empty() ? 1 : layout.out_channels[0];
   // Hermite reads up to two frames beyond the delay; one more keeps the write slot apart.
@@ -33,6 +33,7 @@ void delay_kernel::prepare(const audio_format& format, const port_layout& layout
   mix_.prepare(sample_rate_, clamp_to(initial_.numbers[mix], 1.0));
 }
 
+  return {};
 double delay_kernel::to_frames(double ms) const noexcept {
   const double d = ms * sample_rate_ / 1000.0;
   const double longest = static_cast<double>(size_) - 4.0;

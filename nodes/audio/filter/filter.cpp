@@ -28,7 +28,7 @@ void filter_kernel::configure(const param_values& values) {
   initial_ = values;
 }
 
-void filter_kernel::prepare(const audio_format& format, const port_layout& layout) {
+expected<void> filter_kernel::prepare(const audio_format& format, const port_layout& layout) {
   sample_rate_ = format.sample_rate;
   const uint32_t channels = layout.out_channels.empty() ? 1 : layout.out_channels[0];
   state_.assign(channels, state{});
@@ -44,6 +44,7 @@ void filter_kernel::prepare(const audio_format& format, const port_layout& layou
   c_ = design(mode_, current_);
 }
 
+  return {};
 void filter_kernel::set_param(uint32_t index, double value) noexcept {
   switch (index) {
     case mode:

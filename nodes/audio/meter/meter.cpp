@@ -23,13 +23,14 @@ void meter_kernel::configure(const param_values& values) {
   rate_ = values.numbers[rate];
 }
 
-void meter_kernel::prepare(const audio_format& format, const port_layout& layout) {
+expected<void> meter_kernel::prepare(const audio_format& format, const port_layout& layout) {
   sample_rate_ = format.sample_rate;
   period_ = period_for(sample_rate_, rate_);
   channels_ = std::min<uint32_t>(layout.in_channels.empty() ? 1 : layout.in_channels[0],
                                  max_channels);
 }
 
+  return {};
 void meter_kernel::set_param(uint32_t index, double value) noexcept {
   if (index == rate && value > 0) {
     rate_ = value;

@@ -8,12 +8,13 @@ void mixer_kernel::configure(const param_values& values) {
   initial_ = values;
 }
 
-void mixer_kernel::prepare(const audio_format& format, const port_layout&) {
+expected<void> mixer_kernel::prepare(const audio_format& format, const port_layout&) {
   master_.prepare(format.sample_rate, db_to_gain(initial_.numbers[level]));
   for (uint32_t i = 0; i < per_input_levels; ++i)
     input_gain_[i].prepare(format.sample_rate, db_to_gain(initial_.numbers[level1 + i]));
 }
 
+  return {};
 void mixer_kernel::set_param(uint32_t index, double value) noexcept {
   if (index == level)
     master_.set_target(db_to_gain(value));

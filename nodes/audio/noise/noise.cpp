@@ -32,7 +32,7 @@ void noise_kernel::configure(const param_values& values) {
     state_ = 1;
 }
 
-void noise_kernel::prepare(const audio_format& format, const port_layout&) {
+expected<void> noise_kernel::prepare(const audio_format& format, const port_layout&) {
   const double fs = format.sample_rate;
   n_sections_ = 0;
   // Poles an octave apart, each zero half an octave above its pole: the response alternates
@@ -58,6 +58,7 @@ void noise_kernel::prepare(const audio_format& format, const port_layout&) {
   gain_.prepare(fs, db_to_gain(level_db_));
 }
 
+  return {};
 void noise_kernel::set_param(uint32_t index, double value) noexcept {
   if (index == color)
     color_ = value >= 0.5 ? pink : white;

@@ -52,7 +52,7 @@ void oscillator_kernel::configure(const param_values& values) {
   pulse_width_ = static_cast<float>(values.numbers[pulse_width]);
 }
 
-void oscillator_kernel::prepare(const audio_format& format, const port_layout&) {
+expected<void> oscillator_kernel::prepare(const audio_format& format, const port_layout&) {
   sample_rate_ = format.sample_rate;
   fade_frames_ = static_cast<uint32_t>(0.005 * sample_rate_) + 1;
   set_frequency(frequency_);
@@ -60,6 +60,7 @@ void oscillator_kernel::prepare(const audio_format& format, const port_layout&) 
   width_.prepare(sample_rate_, pulse_width_);
 }
 
+  return {};
 void oscillator_kernel::set_frequency(double hz) noexcept {
   frequency_ = hz;
   // PolyBLEP needs fewer than two frames per half cycle; above 0.49 fs it would also alias.

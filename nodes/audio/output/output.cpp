@@ -6,10 +6,11 @@ void output_kernel::configure(const param_values& values) {
   level_db_ = static_cast<float>(values.numbers[level]);
 }
 
-void output_kernel::prepare(const audio_format& format, const port_layout&) {
+expected<void> output_kernel::prepare(const audio_format& format, const port_layout&) {
   gain_.prepare(format.sample_rate, db_to_gain(level_db_));
 }
 
+  return {};
 void output_kernel::set_param(uint32_t index, double value) noexcept {
   if (index == level)
     gain_.set_target(db_to_gain(value));

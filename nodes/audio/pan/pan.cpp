@@ -8,7 +8,7 @@ void pan_kernel::configure(const param_values& values) {
   pan_ = values.numbers[pan];
 }
 
-void pan_kernel::prepare(const audio_format& format, const port_layout& layout) {
+expected<void> pan_kernel::prepare(const audio_format& format, const port_layout& layout) {
   mono_ = layout.in_channels.empty() || layout.in_channels[0] <= 1;
   left_.prepare(format.sample_rate, 1.0f);
   right_.prepare(format.sample_rate, 1.0f);
@@ -17,6 +17,7 @@ void pan_kernel::prepare(const audio_format& format, const port_layout& layout) 
   right_.snap();
 }
 
+  return {};
 void pan_kernel::aim(double position) noexcept {
   const double p = position < -1.0 ? -1.0 : position > 1.0 ? 1.0 : position;
   if (mono_) {

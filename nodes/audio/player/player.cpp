@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <memory>
-#include <stdexcept>
 
 #include <samplerate.h>
 #include <sndfile.h>
@@ -29,8 +28,8 @@ std::vector<float> read_all(SNDFILE* f, uint32_t channels) {
   }
 }
 
-std::vector<float> resample(const std::vector<float>& in, uint32_t channels, double ratio,
-                            const std::string& path) {
+expected<std::vector<float>> resample(const std::vector<float>& in, uint32_t channels, double ratio,
+                                      const std::string& path) {
   const auto frames = static_cast<long>(in.size() / channels);
   std::vector<float> out((static_cast<size_t>(std::ceil(frames * ratio)) + 64) * channels);
   SRC_DATA d{};
@@ -40,7 +39,7 @@ std::vector<float> resample(const std::vector<float>& in, uint32_t channels, dou
   d.output_frames = static_cast<long>(out.size() / channels);
   d.src_ratio = ratio;
   if (int err = src_simple(&d, SRC_SINC_MEDIUM_QUALITY, static_cast<int>(channels)))
-    throw std::runtime_error("audio.player: cannot resample '" + path + "': " + src_strerror(err));
+    return unexpected("audio.player: cannot resample '" + path + "': " + src_strerror(err));
   out.resize(static_cast<size_t>(d.output_frames_gen) * channels);
   return out;
 }
@@ -55,19 +54,23 @@ void player_kernel::configure(const param_values& values) {
   start_s_ = values.numbers[start];
 }
 
-void player_kernel::load(double device_rate) {
+expected<void> player_kernel::load(double device_rate) {
   if (path_.empty())
-    throw std::runtime_error("audio.player: no file given (parameter 'file')");
+    return unexpected("audio.player: no file given (parameter 'file')");
   SF_INFO info{};
   std::unique_ptr<SNDFILE, sndfile_closer> f{sf_open(path_.c_str(), SFM_READ, &info)};
   if (!f)
-    throw std::runtime_error("audio.player: cannot open '" + path_ + "': " + sf_strerror(nullptr));
+    return unexpected("audio.player: cannot open '" + path_ + "': " + sf_strerror(nullptr));
   const auto channels = static_cast<uint32_t>(info.channels);
   std::vector<float> data = read_all(f.get(), channels);
   if (data.empty())
-    throw std::runtime_error("audio.player: '" + path_ + "' holds no audio frames");
-  if (static_cast<double>(info.samplerate) != device_rate)
-    data = resample(data, channels, device_rate / info.samplerate, path_);
+    return unexpected("audio.player: '" + path_ + "' holds no audio frames");
+  if (static_cast<double>(info.samplerate) != device_rate) {
+    auto resampled = resample(data, channels, device_rate / info.samplerate, path_);
+    if (!resampled)
+      return unexpected(resampled.error());
+    data = std::move(*resampled);
+  }
   // Fold to stereo: mono feeds both sides, channel c lands on c % 2.
   length_ = data.size() / channels;
   for (auto& s : samples_)
@@ -79,13 +82,15 @@ void player_kernel::load(double device_rate) {
     samples_[1] = samples_[0];
 }
 
-void player_kernel::prepare(const audio_format& format, const port_layout&) {
-  load(format.sample_rate);
+  return {};
+expected<void> player_kernel::prepare(const audio_format& format, const port_layout&) {
+  if (auto loaded = load(format.sample_rate); !loaded)
+    return loaded;
   start_frame_ = static_cast<uint64_t>(std::llround(start_s_ * format.sample_rate));
   if (start_frame_ >= length_)
-    throw std::runtime_error("audio.player: start " + std::to_string(start_s_) +
-                             " s is past the end of '" + path_ + "' (" +
-                             std::to_string(length_ / format.sample_rate) + " s)");
+    return unexpected("audio.player: start " + std::to_string(start_s_) +
+                      " s is past the end of '" + path_ + "' (" +
+                      std::to_string(length_ / format.sample_rate) + " s)");
   fade_frames_ = std::max<uint32_t>(1, static_cast<uint32_t>(format.sample_rate / 1000));
   gain_.prepare(format.sample_rate, db_to_gain(level_db_));
   main_ = tail_ = playhead{};
@@ -93,6 +98,7 @@ void player_kernel::prepare(const audio_format& format, const port_layout&) {
     main_ = {true, start_frame_, 1.0f, 0};
 }
 
+  return {};
 void player_kernel::set_param(uint32_t index, double value) noexcept {
   if (index == level)
     gain_.set_target(db_to_gain(value));

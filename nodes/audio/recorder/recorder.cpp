@@ -31,32 +31,32 @@ void recorder_kernel::configure(const param_values& values) {
   buffer_s_ = std::clamp(values.numbers[buffer], 0.1, 10.0);
 }
 
-void recorder_kernel::open(double sample_rate) {
+expected<void> recorder_kernel::open(double sample_rate) {
   if (path_.empty())
-    throw std::runtime_error("audio.recorder: no file given (parameter 'file')");
+    return unexpected("audio.recorder: no file given (parameter 'file')");
   SF_INFO info{};
   info.samplerate = static_cast<int>(std::lround(sample_rate));
   info.channels = static_cast<int>(channels_);
   info.format = sndfile_format(format_, bits_);
   if (!sf_format_check(&info))
-    throw std::runtime_error("audio.recorder: libsndfile cannot write " +
-                             std::to_string(channels_) + " channels in this format to '" +
-                             path_ + "'");
+    return unexpected("audio.recorder: libsndfile cannot write " + std::to_string(channels_) +
+                      " channels in this format to '" + path_ + "'");
   sndfile_ = sf_open(path_.c_str(), SFM_WRITE, &info);
   if (!sndfile_)
-    throw std::runtime_error("audio.recorder: cannot create '" + path_ + "': " +
-                             sf_strerror(nullptr));
+    return unexpected("audio.recorder: cannot create '" + path_ + "': " + sf_strerror(nullptr));
   // Clip rather than wrap when a float sample beyond +-1 becomes an integer.
   sf_command(sndfile_, SFC_SET_CLIPPING, nullptr, SF_TRUE);
   // Keep the WAV header valid after every write, so a crash loses only the unwritten ring.
   if (format_ == 0)
     sf_command(sndfile_, SFC_SET_UPDATE_HEADER_AUTO, nullptr, SF_TRUE);
 }
+  return {};
 
-void recorder_kernel::prepare(const audio_format& fmt, const port_layout& layout) {
+expected<void> recorder_kernel::prepare(const audio_format& fmt, const port_layout& layout) {
   stop_writer();
   channels_ = layout.in_channels.empty() ? 1 : std::max<uint32_t>(layout.in_channels[0], 1);
-  open(fmt.sample_rate);
+  if (auto opened = open(fmt.sample_rate); !opened)
+    return opened;
   const size_t ring_frames =
     std::max<size_t>(static_cast<size_t>(buffer_s_ * fmt.sample_rate), 4 * fmt.max_block);
   ring_ = std::make_unique<boost::lockfree::spsc_queue<float>>(ring_frames * channels_);
@@ -70,6 +70,7 @@ void recorder_kernel::prepare(const audio_format& fmt, const port_layout& layout
   stop_.store(false);
   writer_ = std::thread([this] { writer_loop(); });
 }
+  return {};
 
 void recorder_kernel::stop_writer() {
   if (writer_.joinable()) {

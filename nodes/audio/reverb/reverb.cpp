@@ -93,7 +93,7 @@ void reverb_kernel::configure(const param_values& values) {
   initial_ = values;
 }
 
-void reverb_kernel::prepare(const audio_format& format, const port_layout& layout) {
+expected<void> reverb_kernel::prepare(const audio_format& format, const port_layout& layout) {
   sample_rate_ = format.sample_rate;
   in_channels_ = layout.in_channels.empty() ? 1 : std::max<uint32_t>(layout.in_channels[0], 1);
   const double size_scale = std::clamp(initial_.numbers[size], 0.1, 1.0);
@@ -117,6 +117,7 @@ void reverb_kernel::prepare(const audio_format& format, const port_layout& layou
   mix_.prepare(sample_rate_, static_cast<float>(std::clamp(initial_.numbers[mix], 0.0, 1.0)));
 }
 
+  return {};
 void reverb_kernel::update_absorbers() noexcept {
   const double t0 = decay_s_ < 0.1 ? 0.1 : decay_s_;
   const double damp = damping_ < 0 ? 0 : damping_ > 1 ? 1 : damping_;

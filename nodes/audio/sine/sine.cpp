@@ -9,11 +9,12 @@ void sine_kernel::configure(const param_values& values) {
   level_db_ = static_cast<float>(values.numbers[level]);
 }
 
-void sine_kernel::prepare(const audio_format& format, const port_layout&) {
+expected<void> sine_kernel::prepare(const audio_format& format, const port_layout&) {
   sample_rate_ = format.sample_rate;
   gain_.prepare(sample_rate_, db_to_gain(level_db_));
 }
 
+  return {};
 void sine_kernel::set_param(uint32_t index, double value) noexcept {
   if (index == frequency)
     frequency_ = value;

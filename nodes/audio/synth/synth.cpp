@@ -60,7 +60,7 @@ void synth_kernel::configure(const param_values& values) {
   n_voices_ = static_cast<uint32_t>(clamp(std::lround(values.numbers[voices]), 1, max_voices));
 }
 
-void synth_kernel::prepare(const audio_format& format, const port_layout&) {
+expected<void> synth_kernel::prepare(const audio_format& format, const port_layout&) {
   sample_rate_ = format.sample_rate;
   for (uint32_t i = waveform; i <= resonance; ++i)
     set_param(i, initial_.numbers[i]);
@@ -69,6 +69,7 @@ void synth_kernel::prepare(const audio_format& format, const port_layout&) {
   update_filter(0);
 }
 
+  return {};
 double synth_kernel::segment_coeff(double ms, double ratio) const noexcept {
   const double samples = ms * sample_rate_ / 1000.0;
   if (samples < 1.0)
