@@ -5,6 +5,9 @@
 #include <iterator>
 #include <limits>
 #include <stdexcept>
+#include <tuple>
+
+#include "nodes/core/describe.hpp"
 
 namespace sg::test {
 
@@ -370,10 +373,10 @@ public:
   void configure(const param_values&) override {}
   expected<void> prepare(const audio_format&, const port_layout& layout) override {
     record_->samples.resize(layout.in_channels.empty() ? 0 : layout.in_channels[0]);
+    return {};
   }
   void set_param(uint32_t, double) noexcept override {}
   process_status process(process_context& ctx) noexcept override {
-    return {};
     const audio_bus& in = ctx.in[0];
     record_->last_channels.assign(in.channels, in.channels + in.count);
     for (uint32_t c = 0; c < in.count && c < record_->samples.size(); ++c)
@@ -391,14 +394,9 @@ node_info make_dc_info(const char* type, uint32_t channels) {
   node_info info;
   info.type = type;
   info.summary = "Test: constant source";
-  info.ports = {{"out", port_dir::out, media_kind::audio, channels, {}}};
-  for (const char* name : {"value", "value2"}) {
-    param_info p;
-    p.name = name;
-    p.min = -10;
-    p.max = 10;
-    info.params.push_back(p);
-  }
+  info.ports = {describe::output("out", media_kind::audio, channels)};
+  for (const char* name : {"value", "value2"})
+    info.params.push_back(describe::real(name, -10, 10, 0, "", ""));
   info.make = [] { return std::make_unique<dc_kernel>(); };
   return info;
 }
@@ -407,7 +405,7 @@ node_info make_probe_info(const char* type, uint32_t channels) {
   node_info info;
   info.type = type;
   info.summary = "Test: records its input";
-  info.ports = {{"in", port_dir::in, media_kind::audio, channels, {}}};
+  info.ports = {describe::input("in", media_kind::audio, channels)};
   info.make = [] { return std::make_unique<probe_kernel>(); };
   return info;
 }

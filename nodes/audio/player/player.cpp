@@ -6,6 +6,8 @@
 #include <samplerate.h>
 #include <sndfile.h>
 
+#include "nodes/core/describe.hpp"
+
 namespace sg {
 
 namespace {
@@ -80,9 +82,9 @@ expected<void> player_kernel::load(double device_rate) {
       samples_[c & 1][f] += data[f * channels + c];
   if (channels == 1)
     samples_[1] = samples_[0];
+  return {};
 }
 
-  return {};
 expected<void> player_kernel::prepare(const audio_format& format, const port_layout&) {
   if (auto loaded = load(format.sample_rate); !loaded)
     return loaded;
@@ -96,9 +98,9 @@ expected<void> player_kernel::prepare(const audio_format& format, const port_lay
   main_ = tail_ = playhead{};
   if (mode_ != play_mode::trigger)
     main_ = {true, start_frame_, 1.0f, 0};
+  return {};
 }
 
-  return {};
 void player_kernel::set_param(uint32_t index, double value) noexcept {
   if (index == level)
     gain_.set_target(db_to_gain(value));
@@ -168,21 +170,19 @@ process_status player_kernel::process(process_context& ctx) noexcept {
 }
 
 node_info player_info() {
+  using namespace describe;
   node_info info;
   info.type = "audio.player";
   info.summary = "Sound file player: loop, one-shot or triggered";
-  info.ports = {{"out", port_dir::out, media_kind::audio, 2, {}}};
-  param_info file_param{"file", param_type::string, 0, 0, 0, "", "Path of the sound file"};
-  file_param.live = false;
-  param_info mode_param{"mode", param_type::enumeration, 0, 2, 0, "",
-                        "loop, oneshot (once at start) or trigger (once per trigger event)"};
-  mode_param.choices = {"loop", "oneshot", "trigger"};
-  mode_param.live = false;
-  param_info start_param{"start", param_type::real, 0, HUGE_VAL, 0, "s",
-                         "Where playback starts in the file"};
-  start_param.live = false;
-  info.params = {file_param, mode_param,
-                 {"level", param_type::real, -120, 24, 0, "dB", "Playback level"}, start_param};
+  info.ports = {output("out", media_kind::audio, 2)};
+  info.params = {
+    text("file", "", "Path of the sound file"),
+    choice("mode", {"loop", "oneshot", "trigger"}, 0,
+           "loop, oneshot (once at start) or trigger (once per trigger event)")
+      .on_rebuild(),
+    real("level", -120, 24, 0, "dB", "Playback level"),
+    real("start", 0, HUGE_VAL, 0, "s", "Where playback starts in the file").on_rebuild(),
+  };
   info.accepts_events = true;
   info.make = [] { return std::make_unique<player_kernel>(); };
   return info;
