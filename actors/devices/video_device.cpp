@@ -289,12 +289,12 @@ v1::Status open_pipeline(self_ptr self) {
   auto& st = self->state;
   const std::string name = "video device '" + st.domain.device.name + "': ";
   auto built = video_pipeline::build(st.domain);
+  st.pipeline = built ? std::move(*built) : nullptr;
   if (!built) {
     st.state = v1::DeviceStatus::STATE_FAILED;
     st.message = built.error();
     return sg::make_status(code_invalid_argument, name + built.error());
   }
-  st.pipeline = std::move(*built);
   if (st.pipeline->empty()) {
     st.state = v1::DeviceStatus::STATE_STOPPED;
     st.message = "no video.output is bound to this device";

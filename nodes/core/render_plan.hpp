@@ -98,11 +98,13 @@ public:
   }
 
 private:
+  /// The domain's ports, edges and buses while it compiles (render_plan.cpp).
   struct wiring;
   render_plan() = default;
   uint32_t add_bus(uint32_t channels);
-  /// Compile steps, in this order. Resolves every node's audio ports, the edges between them
-  /// and the topological order.
+  // The steps of `compile`, in order.
+  /// Resolves every node's audio ports, the edges between them and the topological order;
+  /// fails on an edge to a missing node or port, or a cycle.
   static expected<void> wire(const std::vector<plan_node_spec>& nodes,
                              const std::vector<plan_edge_spec>& edges, wiring& w);
   /// Channel counts of every port and one bus per output port.

@@ -8,11 +8,13 @@
 ///
 /// Failures follow nodes/core/expected.hpp: `build`, `set` and the helpers return
 /// `expected`, the message saying what is wrong without the node's name (the pipeline
-/// prefixes "node 'id' (type): "). A helper's failure is passed on as it is:
+/// prefixes "node 'id' (type): "). A helper's failure is passed on as it is, and a run of
+/// `add`s stops at the first that fails:
 ///
-///   auto src = add("v4l2src", "src");
-///   if (!src)
-///     return unexpected(src.error());  // "GStreamer element 'v4l2src' is not installed ..."
+///   auto src = add("videotestsrc", "src");
+///   auto caps = src ? add("capsfilter", "caps") : src;
+///   if (!caps)
+///     return unexpected(caps.error());  // "GStreamer element '...' is not installed ..."
 
 #include <gst/gst.h>
 
