@@ -442,9 +442,10 @@ void switch_devices(self_ptr self, std::shared_ptr<apply_plan> plan,
   // before any running device is touched.
   auto video = split_video_domains(media);
   for (const auto& v : video)
-    if (auto error = check_video_domain(v); !error.empty()) {
-      finish_apply(self, held_nodes, rp,
-                   status_reply<v1::ApplyGraphReply>(code_invalid_argument, "graph", error));
+    if (auto checked = check_video_domain(v); !checked) {
+      finish_apply(
+        self, held_nodes, rp,
+        status_reply<v1::ApplyGraphReply>(code_invalid_argument, "graph", checked.error()));
       return;
     }
   const bool has_video = !video.empty() || !st.video_domains.empty();

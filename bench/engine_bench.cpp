@@ -46,11 +46,10 @@ std::unique_ptr<render_plan> chain(uint32_t block) {
                                     {g1, "out", g2, "in"},
                                     {g2, "out", meter, "in"},
                                     {g2, "out", out, "in"}};
-  std::string error;
-  auto plan = render_plan::compile(std::move(nodes), edges, {sample_rate, block}, 1, error);
+  auto plan = render_plan::compile(std::move(nodes), edges, {sample_rate, block}, 1);
   if (!plan)
-    throw std::runtime_error(error);
-  return plan;
+    throw std::runtime_error(plan.error());
+  return std::move(*plan);
 }
 
 /// CPU time of this thread, which is what Google Benchmark reports as "CPU".

@@ -74,10 +74,9 @@ const audio_format format{48000, 64};
 void bm_compile_fresh(benchmark::State& state) {
   const auto d = domain(false);
   for (auto _ : state) {
-    std::string error;
-    auto plan = compile_domain_plan(d, format, error);
+    auto plan = compile_domain_plan(d, format);
     if (!plan)
-      state.SkipWithError(error.c_str());
+      state.SkipWithError(plan.error().c_str());
     benchmark::DoNotOptimize(plan);
   }
   state.counters["nodes"] = static_cast<double>(d.nodes.size());
@@ -88,9 +87,13 @@ BENCHMARK(bm_compile_fresh)->Unit(benchmark::kMillisecond);
 /// then the plan is swapped in on a running engine and the old one freed.
 void bm_recompile_and_swap(benchmark::State& state) {
   const auto before = domain(false), after = domain(true);
-  std::string error;
   render_engine engine(2, 48000);
-  engine.submit_plan(compile_domain_plan(before, format, error));
+  auto first = compile_domain_plan(before, format);
+  if (!first) {
+    state.SkipWithError(first.error().c_str());
+    return;
+  }
+  engine.submit_plan(std::move(*first));
   std::vector<float> l(64), r(64);
   float* out[2] = {l.data(), r.data()};
   engine.render(out, 64);
@@ -98,12 +101,12 @@ void bm_recompile_and_swap(benchmark::State& state) {
   for (auto _ : state) {
     const auto& from = flip ? after : before;
     const auto& to = flip ? before : after;
-    auto plan = recompile_domain_plan(to, from, *engine.current(), format, error);
+    auto plan = recompile_domain_plan(to, from, *engine.current(), format);
     if (!plan) {
-      state.SkipWithError(error.c_str());
+      state.SkipWithError(plan.error().c_str());
       break;
     }
-    engine.submit_plan(std::move(plan));
+    engine.submit_plan(std::move(*plan));
     engine.render(out, 64);  // the realtime side takes the new plan at this block boundary
     engine.collect_garbage();
     flip = !flip;

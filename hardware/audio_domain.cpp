@@ -66,14 +66,12 @@ std::vector<audio_domain> split_domains(const graph_spec& spec) {
   return domains;
 }
 
-std::unique_ptr<render_plan> compile_domain_plan(const audio_domain& domain,
-                                                 const audio_format& format,
-                                                 std::string& error) {
+expected<std::unique_ptr<render_plan>> compile_domain_plan(const audio_domain& domain,
+                                                           const audio_format& format) {
   std::vector<plan_node_spec> nodes;
   for (const auto& n : domain.nodes)
     nodes.push_back({n.id, n.info, n.values, nullptr});
-  return render_plan::compile(std::move(nodes), domain.edges, format, domain.device.channels,
-                              error);
+  return render_plan::compile(std::move(nodes), domain.edges, format, domain.device.channels);
 }
 
 namespace {
@@ -92,11 +90,10 @@ bool same_structure(const node_spec& a, const node_spec& b) {
 
 } // namespace
 
-std::unique_ptr<render_plan> recompile_domain_plan(const audio_domain& domain,
-                                                   const audio_domain& previous_domain,
-                                                   const render_plan& previous,
-                                                   const audio_format& format,
-                                                   std::string& error) {
+expected<std::unique_ptr<render_plan>> recompile_domain_plan(const audio_domain& domain,
+                                                             const audio_domain& previous_domain,
+                                                             const render_plan& previous,
+                                                             const audio_format& format) {
   std::map<std::string, uint32_t> old_slot;
   for (size_t i = 0; i < previous_domain.nodes.size(); ++i)
     old_slot[previous_domain.nodes[i].id] = static_cast<uint32_t>(i);
@@ -113,8 +110,7 @@ std::unique_ptr<render_plan> recompile_domain_plan(const audio_domain& domain,
     }
     nodes.push_back(std::move(spec));
   }
-  return render_plan::compile(std::move(nodes), domain.edges, format, domain.device.channels,
-                              error);
+  return render_plan::compile(std::move(nodes), domain.edges, format, domain.device.channels);
 }
 
 } // namespace sg

@@ -24,19 +24,17 @@ struct audio_domain {
 std::vector<audio_domain> split_domains(const graph_spec& spec);
 
 /// thread: control. Compiles a domain's render plan with fresh kernels configured from the
-/// nodes' parameters; null and `error` set when it cannot. Used by device actors and by
-/// offline rendering, so both run exactly the same plan.
-std::unique_ptr<render_plan> compile_domain_plan(const audio_domain& domain,
-                                                 const audio_format& format,
-                                                 std::string& error);
+/// nodes' parameters; fails with the compiler's reason when it cannot. Used by device actors
+/// and by offline rendering, so both run exactly the same plan.
+expected<std::unique_ptr<render_plan>> compile_domain_plan(const audio_domain& domain,
+                                                           const audio_format& format);
 
 /// The same plan compile, keeping the kernels of `previous` (the plan of `previous_domain`)
 /// for nodes whose id, type and structural parameters are unchanged; the compiler makes new
-/// ones where the port layout no longer fits. `reused` gets the ids whose kernel was kept.
-std::unique_ptr<render_plan> recompile_domain_plan(const audio_domain& domain,
-                                                   const audio_domain& previous_domain,
-                                                   const render_plan& previous,
-                                                   const audio_format& format,
-                                                   std::string& error);
+/// ones where the port layout no longer fits (`render_plan::reused` tells which were kept).
+expected<std::unique_ptr<render_plan>> recompile_domain_plan(const audio_domain& domain,
+                                                             const audio_domain& previous_domain,
+                                                             const render_plan& previous,
+                                                             const audio_format& format);
 
 } // namespace sg

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "hardware/specs.hpp"
+#include "nodes/core/expected.hpp"
 #include "nodes/core/render_plan.hpp"
 
 namespace sg {
@@ -38,21 +39,23 @@ public:
   virtual void promote_realtime() {}
 };
 
-struct open_result {
+/// A device that opened.
+struct opened_driver {
   std::unique_ptr<audio_driver> driver;
-  /// Why nothing opened; for `auto`, what each backend said.
-  std::string error;
+  /// `auto` fell back to `null`: what each hardware backend said; empty otherwise.
+  std::string skipped;
 };
 
 /// thread: control. Opens the device `spec` describes and starts rendering `engine`. `auto`
 /// tries a running JACK server, then PulseAudio, then ALSA's default device, then `null`.
-open_result open_audio_driver(const device_spec& spec, render_engine& engine);
+/// Fails with the backend's reason when nothing opened.
+expected<opened_driver> open_audio_driver(const device_spec& spec, render_engine& engine);
 
 /// thread: control. Renders `seconds` of audio as fast as possible into a WAV file
-/// (32-bit float) with the engine's device channel count; returns an error text or empty.
-/// `before_block(first_frame, frames)`, when given, runs before each block is rendered (to
-/// push the notes and triggers due in it).
-std::string render_offline(
+/// (32-bit float) with the engine's device channel count; fails when the file cannot be
+/// created or written. `before_block(first_frame, frames)`, when given, runs before each block
+/// is rendered (to push the notes and triggers due in it).
+expected<void> render_offline(
   render_engine& engine, uint32_t block, double seconds, const std::string& wav_path,
   const std::function<void(uint64_t first_frame, uint32_t frames)>& before_block = {});
 

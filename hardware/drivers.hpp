@@ -11,13 +11,13 @@
 
 namespace sg {
 
-/// JACK, ALSA or PulseAudio through RtAudio; null and `error` set when it cannot open.
-std::unique_ptr<audio_driver> open_rtaudio(const std::string& backend, const device_spec& spec,
-                                           render_engine& engine, std::string& error);
+/// JACK, ALSA or PulseAudio through RtAudio; fails with "<backend>: <reason>" when it cannot
+/// open.
+expected<std::unique_ptr<audio_driver>>
+open_rtaudio(const std::string& backend, const device_spec& spec, render_engine& engine);
 
 /// The software-clocked device (never fails unless the WAV file cannot be created).
-std::unique_ptr<audio_driver> open_null(const device_spec& spec, render_engine& engine,
-                                        std::string& error);
+expected<std::unique_ptr<audio_driver>> open_null(const device_spec& spec, render_engine& engine);
 
 /// True when thread `t` runs under SCHED_FIFO or SCHED_RR.
 bool thread_is_realtime(pthread_t t);

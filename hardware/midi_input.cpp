@@ -4,13 +4,26 @@
 
 #include <algorithm>
 #include <chrono>
-#include <stdexcept>
 #include <thread>
 
 namespace sg {
 
 midi_input::midi_input(const device_spec& spec, sink deliver)
-    : device_(spec.name), deliver_(std::move(deliver)) {
+    : device_(spec.name), deliver_(std::move(deliver)) {}
+
+expected<std::unique_ptr<midi_input>> midi_input::open(const device_spec& spec, sink deliver) {
+  std::unique_ptr<midi_input> in(new midi_input(spec, std::move(deliver)));
+  try {
+    if (auto connected = in->connect(spec); !connected)
+      return unexpected(connected.error());
+    in->thread_ = std::thread([p = in.get()] { p->run_delivery(); });
+  } catch (const std::exception& e) {  // RtMidiError, or no thread to be had
+    return unexpected(e.what());
+  }
+  return in;
+}
+
+expected<void> midi_input::connect(const device_spec& spec) {
   const auto api = spec.backend == "jack"   ? RtMidi::UNIX_JACK
                    : spec.backend == "alsa" ? RtMidi::LINUX_ALSA
                                             : RtMidi::UNSPECIFIED;
@@ -28,18 +41,21 @@ midi_input::midi_input(const device_spec& spec, sink deliver)
       if (in_->getPortName(i).find(wanted) != std::string::npos)
         found = i;
     if (found == n)
-      throw std::runtime_error("no MIDI source port matching \"" + wanted + "\"");
+      return unexpected("no MIDI source port matching \"" + wanted + "\"");
     in_->openPort(found, device_);
   }
   backend_ = RtMidi::getApiName(in_->getCurrentApi());
-  thread_ = std::thread([this] { run_delivery(); });
+  return {};
 }
 
 midi_input::~midi_input() {
   stop_ = true;
-  thread_.join();
-  in_->cancelCallback();
-  in_->closePort();
+  if (thread_.joinable())
+    thread_.join();
+  if (in_) {
+    in_->cancelCallback();
+    in_->closePort();
+  }
 }
 
 void midi_input::on_message(double, std::vector<unsigned char>* bytes, void* self) noexcept

@@ -19,6 +19,7 @@
 #include <boost/lockfree/spsc_queue.hpp>
 
 #include "hardware/specs.hpp"
+#include "nodes/core/expected.hpp"
 #include "nodes/core/realtime.hpp"
 
 class RtMidiIn;
@@ -38,8 +39,8 @@ public:
 
   /// thread: control. Opens the input `spec` names: its backend (jack, alsa or any), a
   /// virtual port named after the device, connected from the source port whose name contains
-  /// the option `port` when one is given. Throws std::exception saying why it cannot.
-  midi_input(const device_spec& spec, sink deliver);
+  /// the option `port` when one is given; fails saying why it cannot.
+  static expected<std::unique_ptr<midi_input>> open(const device_spec& spec, sink deliver);
   /// thread: control. Stops delivery (messages still queued are dropped) and closes the port.
   ~midi_input();
   midi_input(const midi_input&) = delete;
@@ -59,6 +60,9 @@ public:
     SG_NONBLOCKING;
 
 private:
+  midi_input(const device_spec& spec, sink deliver);
+  /// Opens the RtMidi port (RtMidi throws RtMidiError when it cannot).
+  expected<void> connect(const device_spec& spec);
   void run_delivery();
 
   std::string device_;

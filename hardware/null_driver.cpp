@@ -101,41 +101,47 @@ private:
   std::thread thread_;
 };
 
-SNDFILE* open_wav(const std::string& path, uint32_t channels, uint32_t rate, std::string& error) {
+expected<SNDFILE*> open_wav(const std::string& path, uint32_t channels, uint32_t rate) {
   SF_INFO info{};
   info.samplerate = static_cast<int>(rate);
   info.channels = static_cast<int>(channels);
   info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
   SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
   if (!f)
-    error = "cannot write '" + path + "': " + sf_strerror(nullptr);
+    return unexpected("cannot write '" + path + "': " + sf_strerror(nullptr));
   return f;
+}
+
+/// The driver alone, for a backend named outright.
+expected<opened_driver> only(expected<std::unique_ptr<audio_driver>> driver) {
+  if (!driver)
+    return unexpected(driver.error());
+  return opened_driver{std::move(*driver), {}};
 }
 
 } // namespace
 
-std::unique_ptr<audio_driver> open_null(const device_spec& spec, render_engine& engine,
-                                        std::string& error) {
+expected<std::unique_ptr<audio_driver>> open_null(const device_spec& spec, render_engine& engine) {
   std::unique_ptr<wav_tap> tap;
   auto it = spec.options.find("path");
   if (it != spec.options.end() && !it->second.empty()) {
-    SNDFILE* f = open_wav(it->second, engine.device_channels(), spec.sample_rate, error);
+    auto f = open_wav(it->second, engine.device_channels(), spec.sample_rate);
     if (!f)
-      return nullptr;
+      return unexpected(f.error());
     // Two seconds of ring: the writer drains every 20 ms.
-    tap = std::make_unique<wav_tap>(f, engine.device_channels(), spec.sample_rate * 2, spec.block);
+    tap = std::make_unique<wav_tap>(*f, engine.device_channels(), spec.sample_rate * 2, spec.block);
   }
-  return std::make_unique<null_driver>(spec, engine, std::move(tap));
+  return std::unique_ptr<audio_driver>(std::make_unique<null_driver>(spec, engine, std::move(tap)));
 }
 
-std::string render_offline(
+expected<void> render_offline(
   render_engine& engine, uint32_t block, double seconds, const std::string& wav_path,
   const std::function<void(uint64_t first_frame, uint32_t frames)>& before_block) {
-  std::string error;
   const auto rate = static_cast<uint32_t>(engine.sample_rate());
-  SNDFILE* f = open_wav(wav_path, engine.device_channels(), rate, error);
-  if (!f)
-    return error;
+  auto file = open_wav(wav_path, engine.device_channels(), rate);
+  if (!file)
+    return unexpected(file.error());
+  SNDFILE* f = *file;
   const uint32_t nch = engine.device_channels();
   // Blocks are rendered one at a time but written in batches of about 8192 frames: one write
   // per block would make the bounce cost more in syscalls than in DSP.
@@ -148,12 +154,13 @@ std::string render_offline(
   auto remaining = static_cast<uint64_t>(seconds * rate + 0.5);
   uint32_t batched = 0;
   uint64_t done = 0;
+  expected<void> written;
   auto flush = [&] {
     if (batched > 0 && sf_writef_float(f, interleaved.data(), batched) != batched)
-      error = "write to '" + wav_path + "' failed: " + sf_strerror(f);
+      written = unexpected("write to '" + wav_path + "' failed: " + sf_strerror(f));
     batched = 0;
   };
-  while (remaining > 0 && error.empty()) {
+  while (remaining > 0 && written) {
     const auto frames = static_cast<uint32_t>(remaining < block ? remaining : block);
     if (before_block)
       before_block(done, frames);
@@ -167,36 +174,29 @@ std::string render_offline(
       flush();
     remaining -= frames;
   }
-  if (error.empty())
+  if (written)
     flush();
   sf_close(f);
-  return error;
+  return written;
 }
 
-std::unique_ptr<audio_driver> open_audio_driver_impl(const device_spec& spec, render_engine& engine,
-                                                     std::string& error) {
+expected<opened_driver> open_audio_driver(const device_spec& spec, render_engine& engine) {
   const std::string& backend = spec.backend.empty() ? std::string("auto") : spec.backend;
   if (backend == "null")
-    return open_null(spec, engine, error);
+    return only(open_null(spec, engine));
   if (backend != "auto")
-    return open_rtaudio(backend, spec, engine, error);
+    return only(open_rtaudio(backend, spec, engine));
   std::string tried;
   for (const char* b : {"jack", "pulse", "alsa"}) {
-    std::string why;
-    if (auto d = open_rtaudio(b, spec, engine, why))
-      return d;
-    tried += (tried.empty() ? "" : "; ") + why;
+    auto d = open_rtaudio(b, spec, engine);
+    if (d)
+      return opened_driver{std::move(*d), {}};
+    tried += (tried.empty() ? "" : "; ") + d.error();
   }
-  auto d = open_null(spec, engine, error);
-  if (d)
-    error = tried;  // informational: why the hardware backends were skipped
-  return d;
-}
-
-open_result open_audio_driver(const device_spec& spec, render_engine& engine) {
-  open_result r;
-  r.driver = open_audio_driver_impl(spec, engine, r.error);
-  return r;
+  auto d = open_null(spec, engine);
+  if (!d)
+    return unexpected(d.error());
+  return opened_driver{std::move(*d), tried};  // why the hardware backends were skipped
 }
 
 } // namespace sg

@@ -58,6 +58,14 @@ pthread_t current_thread() noexcept SG_NONBLOCKING {
 /// that the shutdown registration RtAudio makes there can be taken over.
 thread_local rtaudio_stream* opening_stream = nullptr;
 
+/// Marks `s` as the stream being opened on this thread for as long as it lives.
+struct opening_mark {
+  explicit opening_mark(rtaudio_stream* s) { opening_stream = s; }
+  ~opening_mark() { opening_stream = nullptr; }
+  opening_mark(const opening_mark&) = delete;
+  opening_mark& operator=(const opening_mark&) = delete;
+};
+
 /// thread: a libjack thread (the one that noticed the server go). Only flags it.
 void on_jack_shutdown(void* arg) {
   static_cast<rtaudio_stream*>(arg)->server_gone.store(true, std::memory_order_release);
@@ -103,36 +111,14 @@ public:
 
   ~rtaudio_driver() override { stop(); }
 
-  // thread: control. Throws RtAudioError when the device cannot be opened.
-  void open(const device_spec& spec) {
-    RtAudio& audio = stream_->audio;
-    if (audio.getDeviceCount() == 0)
-      throw RtAudioError("no " + backend_ + " device (is the server running?)");
-    RtAudio::StreamParameters out;
-    out.deviceId = audio.getDefaultOutputDevice();
-    auto it = spec.options.find("device");
-    if (it != spec.options.end())
-      out.deviceId = find_device(it->second);
-    out.nChannels = spec.channels;
-    RtAudio::StreamOptions options;
-    options.flags = RTAUDIO_NONINTERLEAVED | RTAUDIO_SCHEDULE_REALTIME;
-    auto cn = spec.options.find("client_name");
-    options.streamName = cn != spec.options.end() ? cn->second : "studiograph";
-    auto pr = spec.options.find("priority");
-    if (pr != spec.options.end())
-      priority_ = std::clamp(std::atoi(pr->second.c_str()), 1, 95);
-    options.priority = priority_;
-    block_ = spec.block;
-    opening_stream = stream_.get();
+  /// thread: control. Opens and starts the stream; fails with RtAudio's reason (without the
+  /// backend's name: the caller prefixes it).
+  expected<void> open(const device_spec& spec) {
     try {
-      audio.openStream(&out, nullptr, RTAUDIO_FLOAT32, spec.sample_rate, &block_, &callback,
-                       stream_.get(), &options, nullptr);
-    } catch (...) {
-      opening_stream = nullptr;
-      throw;
+      return open_stream(spec);
+    } catch (const RtAudioError& e) {
+      return unexpected(e.getMessage());
     }
-    opening_stream = nullptr;
-    audio.startStream();
   }
 
   /// thread: control. Returns within 1.5 s whatever libjack does: the close
@@ -237,12 +223,46 @@ public:
   }
 
 private:
-  unsigned find_device(const std::string& name) {
+  /// thread: control. `open` without the catch: RtAudio throws RtAudioError.
+  expected<void> open_stream(const device_spec& spec) {
+    RtAudio& audio = stream_->audio;
+    if (audio.getDeviceCount() == 0)
+      return unexpected("no " + backend_ + " device (is the server running?)");
+    RtAudio::StreamParameters out;
+    out.deviceId = audio.getDefaultOutputDevice();
+    auto it = spec.options.find("device");
+    if (it != spec.options.end()) {
+      auto id = find_device(it->second);
+      if (!id)
+        return unexpected(id.error());
+      out.deviceId = *id;
+    }
+    out.nChannels = spec.channels;
+    RtAudio::StreamOptions options;
+    options.flags = RTAUDIO_NONINTERLEAVED | RTAUDIO_SCHEDULE_REALTIME;
+    auto cn = spec.options.find("client_name");
+    options.streamName = cn != spec.options.end() ? cn->second : "studiograph";
+    auto pr = spec.options.find("priority");
+    if (pr != spec.options.end())
+      priority_ = std::clamp(std::atoi(pr->second.c_str()), 1, 95);
+    options.priority = priority_;
+    block_ = spec.block;
+    {
+      opening_mark opening(stream_.get());
+      audio.openStream(&out, nullptr, RTAUDIO_FLOAT32, spec.sample_rate, &block_, &callback,
+                       stream_.get(), &options, nullptr);
+    }
+    audio.startStream();
+    return {};
+  }
+
+  /// thread: control. The index of the device called `name` (RtAudio may throw RtAudioError).
+  expected<unsigned> find_device(const std::string& name) {
     RtAudio& audio = stream_->audio;
     for (unsigned i = 0; i < audio.getDeviceCount(); ++i)
       if (audio.getDeviceInfo(i).name == name)
         return i;
-    throw RtAudioError("no " + backend_ + " device named '" + name + "'");
+    return unexpected("no " + backend_ + " device named '" + name + "'");
   }
 
   // thread: realtime (the backend's audio thread).
@@ -275,30 +295,28 @@ private:
 
 } // namespace
 
-std::unique_ptr<audio_driver> open_rtaudio(const std::string& backend, const device_spec& spec,
-                                           render_engine& engine, std::string& error) {
+expected<std::unique_ptr<audio_driver>>
+open_rtaudio(const std::string& backend, const device_spec& spec, render_engine& engine) {
   RtAudio::Api api = backend == "jack"    ? RtAudio::UNIX_JACK
                      : backend == "alsa"  ? RtAudio::LINUX_ALSA
                                           : RtAudio::LINUX_PULSE;
   std::vector<RtAudio::Api> compiled;
   RtAudio::getCompiledApi(compiled);
-  if (std::find(compiled.begin(), compiled.end(), api) == compiled.end()) {
-    error = backend + ": not compiled into this RtAudio";
-    return nullptr;
-  }
-  if (api == RtAudio::UNIX_JACK && jack_closes_in_flight.load() > 0) {
-    error = backend + ": the previous JACK client of this process is still closing (libjack "
-                      "cannot open one meanwhile); if this persists, restart studiograph";
-    return nullptr;
-  }
+  if (std::find(compiled.begin(), compiled.end(), api) == compiled.end())
+    return unexpected(backend + ": not compiled into this RtAudio");
+  if (api == RtAudio::UNIX_JACK && jack_closes_in_flight.load() > 0)
+    return unexpected(backend + ": the previous JACK client of this process is still closing "
+                                "(libjack cannot open one meanwhile); if this persists, "
+                                "restart studiograph");
+  std::unique_ptr<rtaudio_driver> driver;
   try {
-    auto driver = std::make_unique<rtaudio_driver>(api, backend, engine);
-    driver->open(spec);
-    return driver;
+    driver = std::make_unique<rtaudio_driver>(api, backend, engine);
   } catch (const RtAudioError& e) {
-    error = backend + ": " + e.getMessage();
-    return nullptr;
+    return unexpected(backend + ": " + e.getMessage());
   }
+  if (auto opened = driver->open(spec); !opened)
+    return unexpected(backend + ": " + opened.error());  // the driver closes what it opened
+  return std::unique_ptr<audio_driver>(std::move(driver));
 }
 
 } // namespace sg

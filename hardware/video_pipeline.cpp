@@ -39,14 +39,11 @@ GstPadProbeReturn count_frame(GstPad*, GstPadProbeInfo* info, gpointer data) {
   return GST_PAD_PROBE_OK;
 }
 
-GstElement* make(GstElement* pipeline, const char* factory, const std::string& name,
-                 std::string& error) {
+expected<GstElement*> make(GstElement* pipeline, const char* factory, const std::string& name) {
   GstElement* e = gst_element_factory_make(factory, name.c_str());
-  if (!e) {
-    error = std::string("GStreamer element '") + factory + "' is not installed (package " +
-            video::package_of(factory) + ")";
-    return nullptr;
-  }
+  if (!e)
+    return unexpected(std::string("GStreamer element '") + factory +
+                      "' is not installed (package " + video::package_of(factory) + ")");
   gst_bin_add(GST_BIN(pipeline), e);
   return e;
 }
@@ -58,8 +55,7 @@ void ensure_gstreamer() {
   std::call_once(once, [] { gst_init(nullptr, nullptr); });
 }
 
-std::unique_ptr<video_pipeline> video_pipeline::build(const video_domain& domain,
-                                                      std::string& error) {
+expected<std::unique_ptr<video_pipeline>> video_pipeline::build(const video_domain& domain) {
   ensure_gstreamer();
   std::unique_ptr<video_pipeline> p(new video_pipeline());
   p->pipeline_ = gst_pipeline_new(domain.device.name.c_str());
@@ -71,27 +67,15 @@ std::unique_ptr<video_pipeline> video_pipeline::build(const video_domain& domain
     p->empty_ = true;
     return p;
   }
-  if (!p->add_nodes(domain, error))
-    return nullptr;
-  // One sink chain per video.output, each on its own device's settings.
-  for (const auto& n : domain.nodes) {
-    if (n.type != "video.output")
-      continue;
-    const device_spec* dev = &domain.device;
-    for (const auto& d : domain.sinks)
-      if (d.name == n.device)
-        dev = &d;
-    for (const auto& c : p->sinks_)
-      if (c.device.name == dev->name) {
-        error = label(n) + ": device '" + dev->name + "' already shows node '" + c.output_id +
-                "': expected one video.output per video device";
-        return nullptr;
-      }
-    if (!p->add_sink(*dev, n.id, error))
-      return nullptr;
-  }
-  if (!p->link_edges(domain, error) || !p->check_inputs(domain, error))
-    return nullptr;
+  auto built = p->add_nodes(domain);
+  if (built)
+    built = p->add_sinks(domain);
+  if (built)
+    built = p->link_edges(domain);
+  if (built)
+    built = p->check_inputs(domain);
+  if (!built)
+    return unexpected(built.error());
   return p;
 }
 
@@ -109,7 +93,7 @@ video::element* video_pipeline::element_at(uint32_t slot) const {
   return slot < elements_.size() ? elements_[slot].get() : nullptr;
 }
 
-bool video_pipeline::add_nodes(const video_domain& domain, std::string& error) {
+expected<void> video_pipeline::add_nodes(const video_domain& domain) {
   const int w = domain.device.int_option("width", 1280);
   const int h = domain.device.int_option("height", 720);
   const int fps = domain.device.int_option("fps", 30);
@@ -124,115 +108,139 @@ bool video_pipeline::add_nodes(const video_domain& domain, std::string& error) {
     video::build_context ctx{n.id, info, n.values, w, h, fps};
     live_ = live_ || paces(n, ctx.values, *info);
     auto e = (*factory)();
-    std::string why;
-    if (!e->build(ctx, why)) {
+    if (auto built = e->build(ctx); !built) {
       if (e->bin())
         gst_object_unref(e->bin());
-      error = label(n) + ": " + why;
-      return false;
+      return unexpected(label(n) + ": " + built.error());
     }
     gst_bin_add(GST_BIN(pipeline_), e->bin());
     elements_.push_back(std::move(e));
   }
-  return true;
+  return {};
 }
 
-bool video_pipeline::add_sink(const device_spec& d, const std::string& output_id,
-                              std::string& error) {
+expected<void> video_pipeline::add_sinks(const video_domain& domain) {
+  for (const auto& n : domain.nodes) {
+    if (n.type != "video.output")
+      continue;
+    const device_spec* dev = &domain.device;
+    for (const auto& d : domain.sinks)
+      if (d.name == n.device)
+        dev = &d;
+    for (const auto& c : sinks_)
+      if (c.device.name == dev->name)
+        return unexpected(label(n) + ": device '" + dev->name + "' already shows node '" +
+                          c.output_id + "': expected one video.output per video device");
+    if (auto added = add_sink(*dev, n.id); !added)
+      return added;
+  }
+  return {};
+}
+
+expected<void> video_pipeline::add_sink(const device_spec& d, const std::string& output_id) {
   sink_chain chain;
   chain.device = d;
   chain.sink = d.option("sink", "null");
   chain.output_id = output_id;
-  const std::string& sink = chain.sink;
-  const std::string codec = d.option("codec", "vp8");
+  auto formatted = add_sink_format(chain);
+  auto built = formatted ? add_sink_end(chain, *formatted) : unexpected(formatted.error());
+  if (!built)
+    return unexpected("video device '" + d.name + "' (sink " + chain.sink + "): " + built.error());
+  sinks_.push_back(std::move(chain));
+  return {};
+}
+
+expected<GstElement*> video_pipeline::add_sink_format(sink_chain& chain) {
+  const device_spec& d = chain.device;
   const std::string prefix = d.name + "-";
-  auto fail = [&](const std::string& why) {
-    error = "video device '" + d.name + "' (sink " + sink + "): " + why;
-    return false;
-  };
-  std::string why;
-  auto mk = [&](const char* factory, const char* name) {
-    return make(pipeline_, factory, prefix + name, why);
-  };
-  GstElement* conv = mk("videoconvert", "convert");
-  GstElement* scale = conv ? mk("videoscale", "scale") : nullptr;
-  GstElement* rate = scale ? mk("videorate", "rate") : nullptr;
-  GstElement* caps = rate ? mk("capsfilter", "format") : nullptr;
+  auto conv = make(pipeline_, "videoconvert", prefix + "convert");
+  auto scale = conv ? make(pipeline_, "videoscale", prefix + "scale") : conv;
+  auto rate = scale ? make(pipeline_, "videorate", prefix + "rate") : scale;
+  auto caps = rate ? make(pipeline_, "capsfilter", prefix + "format") : rate;
   if (!caps)
-    return fail(why);
+    return caps;
   // App frames are RGBA (VideoFrame); encoders get 4:2:0, the one layout RTP JPEG carries.
+  const std::string& sink = chain.sink;
   const bool encoded = sink == "file" || sink == "rtp";
   GstCaps* c = video::raw_caps(d.int_option("width", 1280), d.int_option("height", 720),
                                d.int_option("fps", 30),
                                sink == "app" ? "RGBA" : encoded ? "I420" : nullptr);
-  g_object_set(caps, "caps", c, nullptr);
+  g_object_set(*caps, "caps", c, nullptr);
   gst_caps_unref(c);
-  gst_element_link_many(conv, scale, rate, caps, nullptr);
-  GstPad* counted = gst_element_get_static_pad(caps, "src");
+  gst_element_link_many(*conv, *scale, *rate, *caps, nullptr);
+  GstPad* counted = gst_element_get_static_pad(*caps, "src");
   gst_pad_add_probe(counted, GST_PAD_PROBE_TYPE_BUFFER, count_frame, chain.counter.get(),
                     nullptr);
   gst_object_unref(counted);
-  chain.head = conv;
-  auto encoder = [&](GstElement* after) -> GstElement* {
-    GstElement* enc = nullptr;
-    if (codec == "mjpeg") {
-      enc = mk("jpegenc", "encode");
-    } else {
-      enc = mk("vp8enc", "encode");
-      if (enc)
-        g_object_set(enc, "deadline", static_cast<gint64>(1), "cpu-used", 8, "threads", 2,
-                     "target-bitrate", d.int_option("bitrate", 2000) * 1000,
-                     "keyframe-max-dist", d.int_option("fps", 30), nullptr);
-    }
-    if (enc)
-      gst_element_link(after, enc);
+  chain.head = *conv;
+  return caps;
+}
+
+expected<GstElement*> video_pipeline::add_encoder(const device_spec& d, GstElement* after) {
+  const bool mjpeg = d.option("codec", "vp8") == "mjpeg";
+  auto enc = make(pipeline_, mjpeg ? "jpegenc" : "vp8enc", d.name + "-encode");
+  if (!enc)
     return enc;
+  if (!mjpeg)
+    g_object_set(*enc, "deadline", static_cast<gint64>(1), "cpu-used", 8, "threads", 2,
+                 "target-bitrate", d.int_option("bitrate", 2000) * 1000, "keyframe-max-dist",
+                 d.int_option("fps", 30), nullptr);
+  gst_element_link(after, *enc);
+  return enc;
+}
+
+expected<void> video_pipeline::add_sink_end(sink_chain& chain, GstElement* formatted) {
+  const device_spec& d = chain.device;
+  const std::string& sink = chain.sink;
+  const std::string codec = d.option("codec", "vp8");
+  auto mk = [&](const char* factory, const char* name) {
+    return make(pipeline_, factory, d.name + "-" + name);
   };
   const gboolean sync = live_ ? TRUE : FALSE;
   if (sink == "window") {
     if (!std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY"))
-      return fail("no display (DISPLAY and WAYLAND_DISPLAY are unset): use sink null, file "
-                  "or rtp on a machine without one");
-    GstElement* s = mk("autovideosink", "sink");
+      return unexpected("no display (DISPLAY and WAYLAND_DISPLAY are unset): use sink null, "
+                        "file or rtp on a machine without one");
+    auto s = mk("autovideosink", "sink");
     if (!s)
-      return fail(why);
-    gst_element_link(caps, s);
+      return unexpected(s.error());
+    gst_element_link(formatted, *s);
   } else if (sink == "null") {
-    GstElement* s = mk("fakesink", "sink");
+    auto s = mk("fakesink", "sink");
     if (!s)
-      return fail(why);
-    g_object_set(s, "sync", sync, nullptr);
-    gst_element_link(caps, s);
+      return unexpected(s.error());
+    g_object_set(*s, "sync", sync, nullptr);
+    gst_element_link(formatted, *s);
   } else if (sink == "app") {
-    chain.app = mk("appsink", "sink");
-    if (!chain.app)
-      return fail(why);
+    auto s = mk("appsink", "sink");
+    if (!s)
+      return unexpected(s.error());
+    chain.app = *s;
     g_object_set(chain.app, "sync", sync, "max-buffers", 16u, "drop", FALSE, nullptr);
-    gst_element_link(caps, chain.app);
+    gst_element_link(formatted, chain.app);
   } else if (sink == "file") {
-    GstElement* enc = encoder(caps);
-    GstElement* mux = enc ? mk("matroskamux", "mux") : nullptr;
-    GstElement* s = mux ? mk("filesink", "sink") : nullptr;
+    auto enc = add_encoder(d, formatted);
+    auto mux = enc ? mk("matroskamux", "mux") : enc;
+    auto s = mux ? mk("filesink", "sink") : mux;
     if (!s)
-      return fail(why);
-    g_object_set(s, "location", d.option("path", "").c_str(), "sync", sync, nullptr);
-    gst_element_link_many(enc, mux, s, nullptr);
+      return unexpected(s.error());
+    g_object_set(*s, "location", d.option("path", "").c_str(), "sync", sync, nullptr);
+    gst_element_link_many(*enc, *mux, *s, nullptr);
   } else if (sink == "rtp") {
-    GstElement* enc = encoder(caps);
-    GstElement* pay = enc ? mk(codec == "mjpeg" ? "rtpjpegpay" : "rtpvp8pay", "pay") : nullptr;
-    GstElement* s = pay ? mk("udpsink", "sink") : nullptr;
+    auto enc = add_encoder(d, formatted);
+    auto pay = enc ? mk(codec == "mjpeg" ? "rtpjpegpay" : "rtpvp8pay", "pay") : enc;
+    auto s = pay ? mk("udpsink", "sink") : pay;
     if (!s)
-      return fail(why);
+      return unexpected(s.error());
     if (codec != "mjpeg")
-      g_object_set(pay, "pt", 96u, nullptr);
-    g_object_set(s, "host", d.option("host", "127.0.0.1").c_str(), "port",
+      g_object_set(*pay, "pt", 96u, nullptr);
+    g_object_set(*s, "host", d.option("host", "127.0.0.1").c_str(), "port",
                  d.int_option("port", 5000), "sync", TRUE, "async", FALSE, nullptr);
-    gst_element_link_many(enc, pay, s, nullptr);
+    gst_element_link_many(*enc, *pay, *s, nullptr);
   } else {
-    return fail("unknown sink");
+    return unexpected("unknown sink");
   }
-  sinks_.push_back(std::move(chain));
-  return true;
+  return {};
 }
 
 GstElement* video_pipeline::app_sink() const {
@@ -249,17 +257,16 @@ bool video_pipeline::writes_file() const {
   return false;
 }
 
-bool video_pipeline::link_edges(const video_domain& domain, std::string& error) {
+expected<void> video_pipeline::link_edges(const video_domain& domain) {
   // Inputs take one edge; outputs feeding several inputs go through a tee.
   std::map<std::pair<uint32_t, std::string>, std::vector<const plan_edge_spec*>> by_output;
   std::map<std::pair<uint32_t, std::string>, int> into;
   for (const auto& e : domain.edges) {
     by_output[{e.from_node, e.from_port}].push_back(&e);
-    if (++into[{e.to_node, e.to_port}] > 1) {
-      error = label(domain.nodes[e.to_node]) + ": input '" + e.to_port +
-              "' has more than one edge: expected one (mix pictures with a video.compositor)";
-      return false;
-    }
+    if (++into[{e.to_node, e.to_port}] > 1)
+      return unexpected(label(domain.nodes[e.to_node]) + ": input '" + e.to_port +
+                        "' has more than one edge: expected one (mix pictures with a "
+                        "video.compositor)");
   }
   auto src_pad = [&](uint32_t node, const std::string& port) -> GstPad* {
     auto* el = elements_[node].get();
@@ -274,55 +281,56 @@ bool video_pipeline::link_edges(const video_domain& domain, std::string& error) 
     }
     return gst_element_get_static_pad(elements_[node]->bin(), port.c_str());
   };
-  auto link = [&](GstPad* from, GstPad* to, const plan_edge_spec& e) {
+  auto link = [&](GstPad* from, GstPad* to, const plan_edge_spec& e) -> expected<void> {
     const auto res = from && to ? gst_pad_link(from, to) : GST_PAD_LINK_NOSCHED;
     if (from)
       gst_object_unref(from);
     if (to)
       gst_object_unref(to);
     if (res == GST_PAD_LINK_OK)
-      return true;
+      return {};
     const auto& a = domain.nodes[e.from_node];
     const auto& b = domain.nodes[e.to_node];
-    error = "edge " + a.id + "." + e.from_port + " -> " + b.id + "." + e.to_port + ": " +
-            (!from ? label(a) + " has no output '" + e.from_port +
-                       "' (its pipeline has no "
-                       "unlinked source pad)"
-             : !to ? label(b) + " has no input '" + e.to_port +
-                       "' (its pipeline has no "
-                       "unlinked sink pad)"
-                   : std::string("the pads do not link (") + gst_pad_link_get_name(res) + ")");
-    return false;
+    return unexpected(
+      "edge " + a.id + "." + e.from_port + " -> " + b.id + "." + e.to_port + ": " +
+      (!from ? label(a) + " has no output '" + e.from_port +
+                 "' (its pipeline has no unlinked source pad)"
+       : !to ? label(b) + " has no input '" + e.to_port +
+                 "' (its pipeline has no unlinked sink pad)"
+             : std::string("the pads do not link (") + gst_pad_link_get_name(res) + ")"));
   };
   for (const auto& [out, edges] : by_output) {
     if (edges.size() == 1) {
       const auto& e = *edges.front();
-      if (!link(src_pad(e.from_node, e.from_port), sink_pad(e.to_node, e.to_port), e))
-        return false;
+      if (auto linked = link(src_pad(e.from_node, e.from_port), sink_pad(e.to_node, e.to_port), e);
+          !linked)
+        return linked;
       continue;
     }
     const std::string base = ids_[out.first] + "-" + out.second;
-    GstElement* tee = make(pipeline_, "tee", base + "-tee", error);
+    auto tee = make(pipeline_, "tee", base + "-tee");
     if (!tee)
-      return false;
-    GstPad* tee_sink = gst_element_get_static_pad(tee, "sink");
-    if (!link(src_pad(out.first, out.second), tee_sink, *edges.front()))
-      return false;
+      return unexpected(tee.error());
+    GstPad* tee_sink = gst_element_get_static_pad(*tee, "sink");
+    if (auto linked = link(src_pad(out.first, out.second), tee_sink, *edges.front()); !linked)
+      return linked;
     for (size_t i = 0; i < edges.size(); ++i) {
-      GstElement* q = make(pipeline_, "queue", base + "-queue" + std::to_string(i), error);
+      auto q = make(pipeline_, "queue", base + "-queue" + std::to_string(i));
       if (!q)
-        return false;
-      gst_element_link(tee, q);
+        return unexpected(q.error());
+      gst_element_link(*tee, *q);
       const auto& e = *edges[i];
-      if (!link(gst_element_get_static_pad(q, "src"), sink_pad(e.to_node, e.to_port), e))
-        return false;
+      if (auto linked =
+            link(gst_element_get_static_pad(*q, "src"), sink_pad(e.to_node, e.to_port), e);
+          !linked)
+        return linked;
     }
   }
-  return true;
+  return {};
 }
 
 /// Every input pad of every node must be fed; an output nobody uses goes to a fakesink.
-bool video_pipeline::check_inputs(const video_domain& domain, std::string& error) {
+expected<void> video_pipeline::check_inputs(const video_domain& domain) {
   for (size_t i = 0; i < elements_.size(); ++i) {
     if (!elements_[i])
       continue;
@@ -343,21 +351,19 @@ bool video_pipeline::check_inputs(const video_domain& domain, std::string& error
     g_value_unset(&item);
     gst_iterator_free(it);
     for (GstPad* pad : unused_out) {
-      std::string why;
-      GstElement* s = make(pipeline_, "fakesink", ids_[i] + "-unused", why);
-      g_object_set(s, "sync", FALSE, "async", FALSE, nullptr);
-      GstPad* sp = gst_element_get_static_pad(s, "sink");
-      gst_pad_link(pad, sp);
-      gst_object_unref(sp);
+      if (auto s = make(pipeline_, "fakesink", ids_[i] + "-unused")) {  // core: always there
+        g_object_set(*s, "sync", FALSE, "async", FALSE, nullptr);
+        GstPad* sp = gst_element_get_static_pad(*s, "sink");
+        gst_pad_link(pad, sp);
+        gst_object_unref(sp);
+      }
       gst_object_unref(pad);
     }
-    if (!unlinked_in.empty()) {
-      error = label(domain.nodes[i]) + ": input '" + unlinked_in +
-              "' is not connected: expected an edge into it";
-      return false;
-    }
+    if (!unlinked_in.empty())
+      return unexpected(label(domain.nodes[i]) + ": input '" + unlinked_in +
+                        "' is not connected: expected an edge into it");
   }
-  return true;
+  return {};
 }
 
 std::string video_pipeline::node_of(GstObject* object) const {

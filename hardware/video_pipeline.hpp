@@ -13,15 +13,16 @@
 #include <vector>
 
 #include "hardware/video_domain.hpp"
+#include "nodes/core/expected.hpp"
 #include "nodes/video/core/element.hpp"
 
 namespace sg {
 
 class video_pipeline {
 public:
-  /// thread: control. Builds the pipeline in the NULL state; null and `error` (naming the
-  /// node, its type and what is wrong) when it cannot be built.
-  static std::unique_ptr<video_pipeline> build(const video_domain& domain, std::string& error);
+  /// thread: control. Builds the pipeline in the NULL state; fails (naming the node, its type
+  /// and what is wrong) when it cannot be built.
+  static expected<std::unique_ptr<video_pipeline>> build(const video_domain& domain);
 
   /// thread: control. Sets the pipeline to NULL and frees it (after an end of stream was
   /// pushed when the sink writes a file, so the file is complete).
@@ -83,10 +84,22 @@ public:
 
 private:
   video_pipeline() = default;
-  bool add_nodes(const video_domain& domain, std::string& error);
-  bool link_edges(const video_domain& domain, std::string& error);
-  bool add_sink(const device_spec& device, const std::string& output_id, std::string& error);
-  bool check_inputs(const video_domain& domain, std::string& error);
+  /// Every node's bin, in slot order (video.output: none, its device's sink chain instead).
+  expected<void> add_nodes(const video_domain& domain);
+  /// The sink chain of each video.output, on its own device's settings.
+  expected<void> add_sinks(const video_domain& domain);
+  /// One sink chain: the device's format, then its sink.
+  expected<void> add_sink(const device_spec& device, const std::string& output_id);
+  /// videoconvert ! videoscale ! videorate ! capsfilter at the device's format, its frames
+  /// counted: the head of `chain`; returns the capsfilter.
+  expected<GstElement*> add_sink_format(sink_chain& chain);
+  /// What the formatted picture goes to: the sink `chain.sink` names, behind an encoder for
+  /// file and rtp.
+  expected<void> add_sink_end(sink_chain& chain, GstElement* formatted);
+  /// The encoder of `device`'s codec (vp8, or mjpeg), linked after `after`.
+  expected<GstElement*> add_encoder(const device_spec& device, GstElement* after);
+  expected<void> link_edges(const video_domain& domain);
+  expected<void> check_inputs(const video_domain& domain);
 
   GstElement* pipeline_ = nullptr;
   GstBus* bus_ = nullptr;

@@ -113,21 +113,20 @@ void submit(device_state& st, std::unique_ptr<render_plan> plan) {
 v1::Status open_device(device_state& st) {
   const auto& dev = st.domain.device;
   audio_format format{static_cast<double>(dev.sample_rate), dev.block};
-  std::string error;
-  auto plan = compile_domain_plan(st.domain, format, error);
+  auto plan = compile_domain_plan(st.domain, format);
   if (!plan)
-    return make_status(code_failed_precondition, "device " + dev.name + ": " + error);
+    return make_status(code_failed_precondition, "device " + dev.name + ": " + plan.error());
   st.engine = std::make_unique<render_engine>(dev.channels, format.sample_rate);
-  submit(st, std::move(plan));
+  submit(st, std::move(*plan));
   auto opened = open_audio_driver(dev, *st.engine);
-  if (!opened.driver) {
+  if (!opened) {
     st.state = v1::DeviceStatus::STATE_FAILED;
-    st.message = opened.error;
-    return make_status(code_unavailable, "device " + dev.name + ": " + opened.error);
+    st.message = opened.error();
+    return make_status(code_unavailable, "device " + dev.name + ": " + opened.error());
   }
-  st.driver = std::move(opened.driver);
+  st.driver = std::move(opened->driver);
   st.state = v1::DeviceStatus::STATE_RUNNING;
-  st.message = opened.error.empty() ? "" : "fell back to null (" + opened.error + ")";
+  st.message = opened->skipped.empty() ? "" : "fell back to null (" + opened->skipped + ")";
   // Retries after a loss reopen the backend that opened now, never a fallback.
   st.domain.device.backend = st.driver->backend();
   st.last_progress = clock_type::now();
@@ -143,15 +142,15 @@ v1::Status swap_plan(device_state& st, const v1::DomainPlan& next) {
   audio_domain domain = from_proto(next);
   domain.device = st.domain.device;  // the device itself is not changed by a plan swap
   audio_format format{static_cast<double>(domain.device.sample_rate), domain.device.block};
-  std::string error;
-  auto plan = recompile_domain_plan(domain, st.domain, *st.plan, format, error);
+  auto plan = recompile_domain_plan(domain, st.domain, *st.plan, format);
   if (!plan)
-    return make_status(code_failed_precondition, "device " + st.domain.device.name + ": " + error);
+    return make_status(code_failed_precondition,
+                       "device " + st.domain.device.name + ": " + plan.error());
   if (!st.engine->submit_plan_ready()) {
     return make_status(code_unavailable,
                        "device " + st.domain.device.name + ": too many plans pending");
   }
-  submit(st, std::move(plan));
+  submit(st, std::move(*plan));
   st.domain = std::move(domain);
   ++st.plan_swaps;
   return make_status(code_ok, "");
@@ -186,15 +185,15 @@ void watch_device(Self* self) {
     return;
   ++st.attempts;
   auto opened = open_audio_driver(st.domain.device, *st.engine);
-  if (!opened.driver) {
+  if (!opened) {
     st.retry_delay = std::min<std::chrono::milliseconds>(st.retry_delay * 2, max_retry);
     st.next_retry = clock_type::now() + st.retry_delay;
     st.message = "device lost; attempt " + std::to_string(st.attempts) + " failed (" +
-                 opened.error + "); next in " + std::to_string(st.retry_delay.count()) + " ms";
+                 opened.error() + "); next in " + std::to_string(st.retry_delay.count()) + " ms";
     publish_status(self);
     return;
   }
-  st.driver = std::move(opened.driver);
+  st.driver = std::move(opened->driver);
   st.state = v1::DeviceStatus::STATE_RUNNING;
   ++st.recoveries;
   st.message = "recovered after " + std::to_string(st.attempts) + " attempt(s)";

@@ -30,14 +30,14 @@ struct midi_device_state {
   static inline const char* name = "midi-device";
 };
 
-void publish_status(caf::stateful_actor<midi_device_state>* self, const std::string& error) {
+void publish_status(caf::stateful_actor<midi_device_state>* self, const expected<void>& opened) {
   auto& st = self->state;
   v1::Event ev;
   auto& ds = *ev.mutable_device_status();
   ds.set_device(st.spec.name());
-  ds.set_state(error.empty() ? v1::DeviceStatus::STATE_RUNNING : v1::DeviceStatus::STATE_FAILED);
+  ds.set_state(opened ? v1::DeviceStatus::STATE_RUNNING : v1::DeviceStatus::STATE_FAILED);
   ds.set_backend(st.input ? st.input->backend() : st.spec.backend());
-  ds.set_message(error.empty() ? "MIDI input open" : error);
+  ds.set_message(opened ? "MIDI input open" : opened.error());
   self->send(st.hub, std::move(ev));
 }
 
@@ -45,14 +45,14 @@ caf::behavior midi_device(caf::stateful_actor<midi_device_state>* self, v1::Devi
                           hub_actor hub) {
   self->state.spec = std::move(spec);
   self->state.hub = std::move(hub);
-  std::string error;
-  try {
-    self->state.input = std::make_unique<midi_input>(
-      to_device_spec(self->state.spec), publish_to(self->state.spec.name(), self->state.hub));
-  } catch (const std::exception& e) {
-    error = "MIDI device '" + self->state.spec.name() + "': " + e.what();
-  }
-  publish_status(self, error);
+  expected<void> opened;
+  auto input = midi_input::open(to_device_spec(self->state.spec),
+                                publish_to(self->state.spec.name(), self->state.hub));
+  if (input)
+    self->state.input = std::move(*input);
+  else
+    opened = unexpected("MIDI device '" + self->state.spec.name() + "': " + input.error());
+  publish_status(self, opened);
   return {[](caf::tick_atom) {}};
 }
 

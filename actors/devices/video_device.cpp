@@ -288,12 +288,12 @@ std::string bus_error(video_pipeline& p) {
 v1::Status open_pipeline(self_ptr self) {
   auto& st = self->state;
   const std::string name = "video device '" + st.domain.device.name + "': ";
-  std::string error;
-  st.pipeline = video_pipeline::build(st.domain, error);
-  if (!st.pipeline) {
+  auto built = video_pipeline::build(st.domain);
+  st.pipeline = built ? std::move(*built) : nullptr;
+  if (!built) {
     st.state = v1::DeviceStatus::STATE_FAILED;
-    st.message = error;
-    return sg::make_status(code_invalid_argument, name + error);
+    st.message = built.error();
+    return sg::make_status(code_invalid_argument, name + built.error());
   }
   if (st.pipeline->empty()) {
     st.state = v1::DeviceStatus::STATE_STOPPED;
@@ -304,8 +304,9 @@ v1::Status open_pipeline(self_ptr self) {
   if (ret != GST_STATE_CHANGE_FAILURE)
     ret = gst_element_get_state(st.pipeline->pipeline(), nullptr, nullptr, start_timeout);
   if (ret == GST_STATE_CHANGE_FAILURE || ret == GST_STATE_CHANGE_ASYNC) {
-    error = ret == GST_STATE_CHANGE_ASYNC ? "the pipeline did not start within 5 s"
-                                          : bus_error(*st.pipeline);
+    const std::string error = ret == GST_STATE_CHANGE_ASYNC
+                                ? "the pipeline did not start within 5 s"
+                                : bus_error(*st.pipeline);
     st.pipeline.reset();
     st.state = v1::DeviceStatus::STATE_FAILED;
     st.message = error;
@@ -350,8 +351,8 @@ void on_param_changed(self_ptr self, const v1::ParamChanged& pc) {
   const node_info* info = st.domain.nodes[slot].info;
   const int index = info->param_index(pc.param());
   if (index >= 0 && info->params[index].type == param_type::string && info->params[index].live)
-    if (auto why = el->set(index, 0, pc.effective().string_value()))
-      publish_bus(self, v1::VideoBusMessage::KIND_REFUSED, pc.node(), *why);
+    if (auto set = el->set(index, 0, pc.effective().string_value()); !set)
+      publish_bus(self, v1::VideoBusMessage::KIND_REFUSED, pc.node(), set.error());
   publish_layout(self, static_cast<uint32_t>(slot), pc.origin(), pc.node_rev(), pc.param());
 }
 
@@ -369,7 +370,7 @@ void on_snapshot(self_ptr self, const v1::Snapshot& snap) {
       const int index = info->param_index(ps.name());
       if (index >= 0 && info->params[index].type == param_type::string &&
           info->params[index].live)
-        el->set(index, 0, ps.value().string_value());
+        (void)el->set(index, 0, ps.value().string_value());  // a refused value changes nothing
     }
   }
 }
@@ -379,12 +380,12 @@ void on_frame(self_ptr self, const v1::Event& ev) {
   const int slot = slot_of(st, ev.node_id());
   auto* el = slot >= 0 && st.pipeline ? st.pipeline->element_at(slot) : nullptr;
   const auto& f = ev.video_frame();
-  std::string error = el ? "" : "no video.framesrc node '" + ev.node_id() + "' on this device";
-  if (el)
-    video::push_frame(*el, f.data(), static_cast<int>(f.width()), static_cast<int>(f.height()),
-                      static_cast<int>(f.stride()), error);
-  if (!error.empty())
-    publish_bus(self, v1::VideoBusMessage::KIND_REFUSED, ev.node_id(), "frame: " + error);
+  const auto pushed =
+    el ? video::push_frame(*el, f.data(), static_cast<int>(f.width()), static_cast<int>(f.height()),
+                           static_cast<int>(f.stride()))
+       : unexpected("no video.framesrc node '" + ev.node_id() + "' on this device");
+  if (!pushed)
+    publish_bus(self, v1::VideoBusMessage::KIND_REFUSED, ev.node_id(), "frame: " + pushed.error());
 }
 
 void tick(self_ptr self) {
@@ -412,10 +413,11 @@ void shut_down(self_ptr self) {
 
 } // namespace
 
-std::string check_video_domain(const video_domain& domain) {
-  std::string error;
-  auto p = video_pipeline::build(domain, error);
-  return p ? std::string() : "video device '" + domain.device.name + "': " + error;
+expected<void> check_video_domain(const video_domain& domain) {
+  auto p = video_pipeline::build(domain);
+  if (!p)
+    return unexpected("video device '" + domain.device.name + "': " + p.error());
+  return {};
 }
 
 video_device_actor spawn_video_device(caf::actor_system& sys, video_domain domain,
@@ -449,8 +451,9 @@ video_device_actor spawn_video_device(caf::actor_system& sys, video_domain domai
         auto* el = st.pipeline ? st.pipeline->element_at(kp.slot()) : nullptr;
         if (!el)
           return;
-        if (auto why = el->set(static_cast<int>(kp.index()), kp.value(), {}))
-          publish_bus(self, v1::VideoBusMessage::KIND_REFUSED, st.domain.nodes[kp.slot()].id, *why);
+        if (auto set = el->set(static_cast<int>(kp.index()), kp.value(), {}); !set)
+          publish_bus(self, v1::VideoBusMessage::KIND_REFUSED, st.domain.nodes[kp.slot()].id,
+                      set.error());
       },
       [](const v1::KernelEvent&) {},
       [self](caf::tick_atom) { tick(self); },

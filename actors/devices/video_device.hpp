@@ -2,6 +2,7 @@
 
 #include "actors/protocols.hpp"
 #include "hardware/video_domain.hpp"
+#include "nodes/core/expected.hpp"
 
 namespace sg {
 
@@ -27,7 +28,7 @@ video_device_actor spawn_video_device(caf::actor_system& sys, video_domain domai
 
 /// thread: control. Builds the domain's pipeline without playing it: the errors an apply
 /// would hit (bad fragments, unknown properties, missing files or elements), before any
-/// running device is touched. "" when it builds.
-std::string check_video_domain(const video_domain& domain);
+/// running device is touched.
+expected<void> check_video_domain(const video_domain& domain);
 
 } // namespace sg

@@ -322,10 +322,9 @@ int cmd_render(const std::string& path, double seconds, const std::string& out, 
   if (block == 0)
     block = d.device.block;
   audio_format format{static_cast<double>(d.device.sample_rate), block};
-  std::string error;
-  auto plan = compile_domain_plan(d, format, error);
+  auto plan = compile_domain_plan(d, format);
   if (!plan) {
-    std::cerr << "studiograph: " << error << '\n';
+    std::cerr << "studiograph: " << plan.error() << '\n';
     return start_failed;
   }
   // Score events by frame, for the nodes of this domain (slot = position in the domain).
@@ -349,8 +348,8 @@ int cmd_render(const std::string& path, double seconds, const std::string& out, 
     timed.push_back(e);
   }
   render_engine engine(d.device.channels, format.sample_rate);
-  const uint32_t gen = plan->generation();
-  engine.submit_plan(std::move(plan));
+  const uint32_t gen = (*plan)->generation();
+  engine.submit_plan(std::move(*plan));
   size_t next_event = 0;
   auto push_due = [&](uint64_t first, uint32_t frames) {
     // Only the events due in this block: the engine holds a bounded number of future ones.
@@ -361,10 +360,10 @@ int cmd_render(const std::string& path, double seconds, const std::string& out, 
     }
   };
   const auto t0 = std::chrono::steady_clock::now();
-  error = render_offline(engine, block, seconds, out, push_due);
+  const auto rendered = render_offline(engine, block, seconds, out, push_due);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (!error.empty()) {
-    std::cerr << "studiograph: " << error << '\n';
+  if (!rendered) {
+    std::cerr << "studiograph: " << rendered.error() << '\n';
     return start_failed;
   }
   std::printf("rendered %.3f s of %s (device %s, %u ch, %u Hz, block %u) to %s in %.3f s "

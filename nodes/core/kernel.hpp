@@ -5,6 +5,7 @@
 
 #include <boost/lockfree/spsc_queue.hpp>
 
+#include "nodes/core/expected.hpp"
 #include "nodes/core/node_info.hpp"
 #include "nodes/core/realtime.hpp"
 
@@ -74,6 +75,11 @@ struct port_layout {
 
 /// A node's media-plane half. Lifecycle: configure -> prepare -> process* -> (destroy).
 /// Everything that allocates happens before the first `process`.
+///
+/// Failures: only `prepare` can fail (a missing or unreadable file, a format the file cannot
+/// hold). It returns `unexpected("<node type>: what is wrong")` instead of throwing; the plan
+/// compiler prefixes the node's id and type, and the kernel is never processed. The realtime
+/// calls cannot fail: they report trouble through error telemetry records.
 class kernel {
 public:
   virtual ~kernel() = default;
@@ -81,8 +87,9 @@ public:
   /// thread: control. Takes the node's initial parameter values.
   virtual void configure(const param_values& values) = 0;
 
-  /// thread: control. Allocates whatever `process` needs for this format and layout.
-  virtual void prepare(const audio_format& format, const port_layout& layout) = 0;
+  /// thread: control. Allocates whatever `process` needs for this format and layout; a
+  /// failure says why the node cannot run (see the class comment).
+  virtual expected<void> prepare(const audio_format& format, const port_layout& layout) = 0;
 
   /// thread: realtime. A live parameter change, applied at a block boundary.
   virtual void set_param(uint32_t index, double value) noexcept SG_NONBLOCKING = 0;

@@ -8,12 +8,6 @@ namespace sg {
 
 namespace {
 
-struct node_ports {
-  std::vector<resolved_port> ins, outs;
-  std::vector<uint32_t> in_ch, out_ch;
-  std::vector<std::vector<uint32_t>> in_edges;  // per input port: edge indices
-};
-
 int find_port(const std::vector<resolved_port>& ports, const std::string& name) {
   for (size_t i = 0; i < ports.size(); ++i)
     if (ports[i].name == name)
@@ -50,6 +44,21 @@ std::vector<uint32_t> topo_sort(size_t n, const std::vector<plan_edge_spec>& edg
 
 } // namespace
 
+/// What the compile works out before the plan's memory exists: every node's audio ports and
+/// the edges into them, then channel counts and which bus each port reads or writes.
+struct render_plan::wiring {
+  struct node_ports {
+    std::vector<resolved_port> ins, outs;
+    std::vector<uint32_t> in_ch, out_ch;
+    std::vector<std::vector<uint32_t>> in_edges;  // per input port: edge indices
+  };
+  std::vector<node_ports> ports;                        // per node
+  std::vector<std::pair<uint32_t, uint32_t>> edge_src;  // per edge: (node, out port)
+  std::vector<uint32_t> order;                          // topological
+  std::vector<uint32_t> first_out_bus;                  // per node
+  std::vector<uint32_t> input_bus;                      // per step input, in step order
+};
+
 uint32_t render_plan::add_bus(uint32_t channels) {
   uint32_t first = 0;
   if (!bus_ranges_.empty())
@@ -58,142 +67,159 @@ uint32_t render_plan::add_bus(uint32_t channels) {
   return static_cast<uint32_t>(bus_ranges_.size() - 1);
 }
 
-std::unique_ptr<render_plan> render_plan::compile(std::vector<plan_node_spec> nodes,
-                                                  const std::vector<plan_edge_spec>& edges,
-                                                  const audio_format& format,
-                                                  uint32_t device_channels,
-                                                  std::string& error) {
-  std::unique_ptr<render_plan> plan{new render_plan};
-  plan->format_ = format;
+expected<void> render_plan::wire(const std::vector<plan_node_spec>& nodes,
+                                 const std::vector<plan_edge_spec>& edges, wiring& w) {
   const auto n = nodes.size();
-  std::vector<node_ports> ports(n);
+  w.ports.resize(n);
   for (size_t i = 0; i < n; ++i) {
     for (auto& p : resolve_ports(*nodes[i].info, nodes[i].values)) {
       if (p.kind != media_kind::audio)
         continue;
-      (p.dir == port_dir::in ? ports[i].ins : ports[i].outs).push_back(p);
+      (p.dir == port_dir::in ? w.ports[i].ins : w.ports[i].outs).push_back(p);
     }
-    ports[i].in_edges.resize(ports[i].ins.size());
+    w.ports[i].in_edges.resize(w.ports[i].ins.size());
   }
-  std::vector<std::pair<uint32_t, uint32_t>> edge_src(edges.size());  // (node, out port)
+  w.edge_src.resize(edges.size());
   for (size_t e = 0; e < edges.size(); ++e) {
     const auto& ed = edges[e];
-    if (ed.from_node >= n || ed.to_node >= n) {
-      error = "edge refers to a node outside the domain";
-      return nullptr;
-    }
-    int op = find_port(ports[ed.from_node].outs, ed.from_port);
-    int ip = find_port(ports[ed.to_node].ins, ed.to_port);
-    if (op < 0 || ip < 0) {
-      error = "edge " + nodes[ed.from_node].id + "." + ed.from_port + " -> " +
-              nodes[ed.to_node].id + "." + ed.to_port + " names a port that does not exist";
-      return nullptr;
-    }
-    edge_src[e] = {ed.from_node, static_cast<uint32_t>(op)};
-    ports[ed.to_node].in_edges[ip].push_back(static_cast<uint32_t>(e));
+    if (ed.from_node >= n || ed.to_node >= n)
+      return unexpected("edge refers to a node outside the domain");
+    int op = find_port(w.ports[ed.from_node].outs, ed.from_port);
+    int ip = find_port(w.ports[ed.to_node].ins, ed.to_port);
+    if (op < 0 || ip < 0)
+      return unexpected("edge " + nodes[ed.from_node].id + "." + ed.from_port + " -> " +
+                        nodes[ed.to_node].id + "." + ed.to_port +
+                        " names a port that does not exist");
+    w.edge_src[e] = {ed.from_node, static_cast<uint32_t>(op)};
+    w.ports[ed.to_node].in_edges[ip].push_back(static_cast<uint32_t>(e));
   }
-  auto order = topo_sort(n, edges);
-  if (order.size() != n) {
-    error = "the audio graph has a cycle";
-    return nullptr;
-  }
+  w.order = topo_sort(n, edges);
+  if (w.order.size() != n)
+    return unexpected("the audio graph has a cycle");
+  return {};
+}
+
+void render_plan::add_output_buses(wiring& w) {
   // Channel counts in topological order: "follow" ports take the widest connected source.
-  std::vector<uint32_t> first_out_bus(n, 0);
-  for (auto i : order) {
-    auto& np = ports[i];
+  w.first_out_bus.assign(w.ports.size(), 0);
+  for (auto i : w.order) {
+    auto& np = w.ports[i];
     uint32_t widest = 0;
     for (size_t p = 0; p < np.ins.size(); ++p) {
       uint32_t ch = np.ins[p].channels;
       if (ch == 0) {
         for (auto e : np.in_edges[p])
-          ch = std::max(ch, ports[edge_src[e].first].out_ch[edge_src[e].second]);
+          ch = std::max(ch, w.ports[w.edge_src[e].first].out_ch[w.edge_src[e].second]);
         ch = std::max<uint32_t>(ch, 1);
       }
       np.in_ch.push_back(ch);
       widest = std::max(widest, ch);
     }
-    first_out_bus[i] = static_cast<uint32_t>(plan->bus_ranges_.size());
+    w.first_out_bus[i] = static_cast<uint32_t>(bus_ranges_.size());
     for (auto& op : np.outs) {
       uint32_t ch = op.channels != 0 ? op.channels : std::max<uint32_t>(widest, 1);
       np.out_ch.push_back(ch);
-      plan->add_bus(ch);
+      add_bus(ch);
     }
   }
+}
+
+void render_plan::add_steps(wiring& w) {
   // Inputs: alias the source bus when one edge matches the width; otherwise own a bus that is
   // cleared and mixed into before the kernel runs.
-  std::vector<uint32_t> input_bus;
-  for (auto i : order) {
-    auto& np = ports[i];
+  for (auto i : w.order) {
+    auto& np = w.ports[i];
     step s{};
     s.slot = i;
-    s.in_begin = static_cast<uint32_t>(input_bus.size());
+    s.in_begin = static_cast<uint32_t>(w.input_bus.size());
     s.in_count = static_cast<uint32_t>(np.ins.size());
-    s.out_begin = first_out_bus[i];
+    s.out_begin = w.first_out_bus[i];
     s.out_count = static_cast<uint32_t>(np.outs.size());
-    s.mix_begin = static_cast<uint32_t>(plan->mixes_.size());
-    s.clear_begin = static_cast<uint32_t>(plan->clears_.size());
+    s.mix_begin = static_cast<uint32_t>(mixes_.size());
+    s.clear_begin = static_cast<uint32_t>(clears_.size());
     for (size_t p = 0; p < np.ins.size(); ++p) {
       const auto& in_edges = np.in_edges[p];
       if (in_edges.size() == 1) {
-        auto [src, port] = edge_src[in_edges[0]];
-        if (ports[src].out_ch[port] == np.in_ch[p]) {
-          input_bus.push_back(first_out_bus[src] + port);
+        auto [src, port] = w.edge_src[in_edges[0]];
+        if (w.ports[src].out_ch[port] == np.in_ch[p]) {
+          w.input_bus.push_back(w.first_out_bus[src] + port);
           continue;
         }
       }
-      auto bus = plan->add_bus(np.in_ch[p]);
-      input_bus.push_back(bus);
-      plan->clears_.push_back(bus);
+      auto bus = add_bus(np.in_ch[p]);
+      w.input_bus.push_back(bus);
+      clears_.push_back(bus);
       for (auto e : in_edges)
-        plan->mixes_.push_back({first_out_bus[edge_src[e].first] + edge_src[e].second, bus});
+        mixes_.push_back({w.first_out_bus[w.edge_src[e].first] + w.edge_src[e].second, bus});
     }
-    s.mix_count = static_cast<uint32_t>(plan->mixes_.size()) - s.mix_begin;
-    s.clear_count = static_cast<uint32_t>(plan->clears_.size()) - s.clear_begin;
-    plan->steps_.push_back(s);
+    s.mix_count = static_cast<uint32_t>(mixes_.size()) - s.mix_begin;
+    s.clear_count = static_cast<uint32_t>(clears_.size()) - s.clear_begin;
+    steps_.push_back(s);
   }
+}
+
+void render_plan::allocate_buffers(const wiring& w) {
   // Memory: one pool, one channel pointer table, then the bus views into them.
   size_t total_channels = 0;
-  for (auto& r : plan->bus_ranges_)
+  for (auto& r : bus_ranges_)
     total_channels += r.second;
-  plan->pool_.assign(total_channels * format.max_block, 0.0f);
-  plan->channel_ptrs_.resize(total_channels);
+  pool_.assign(total_channels * format_.max_block, 0.0f);
+  channel_ptrs_.resize(total_channels);
   for (size_t c = 0; c < total_channels; ++c)
-    plan->channel_ptrs_[c] = plan->pool_.data() + c * format.max_block;
-  for (auto& r : plan->bus_ranges_)
-    plan->buses_.push_back({plan->channel_ptrs_.data() + r.first, r.second});
-  for (auto b : input_bus)
-    plan->inputs_.push_back(plan->buses_[b]);
-  // Kernels: reuse the ones handed in (state survives) when their layout still fits, make and
+    channel_ptrs_[c] = pool_.data() + c * format_.max_block;
+  for (auto& r : bus_ranges_)
+    buses_.push_back({channel_ptrs_.data() + r.first, r.second});
+  for (auto b : w.input_bus)
+    inputs_.push_back(buses_[b]);
+}
+
+expected<void> render_plan::add_kernels(std::vector<plan_node_spec>& nodes, const wiring& w,
+                                        uint32_t device_channels) {
+  // Reuse the kernels handed in (state survives) when their layout still fits, make and
   // prepare the rest. A kernel that cannot prepare (a missing file...) fails the compile.
-  plan->kernels_.resize(n);
-  plan->reused_.assign(n, false);
-  plan->node_ns_ = std::make_unique<std::atomic<uint64_t>[]>(n);
-  plan->bypassed_ = std::make_unique<uint8_t[]>(n);
+  const auto n = nodes.size();
+  kernels_.resize(n);
+  reused_.assign(n, false);
+  node_ns_ = std::make_unique<std::atomic<uint64_t>[]>(n);
+  bypassed_ = std::make_unique<uint8_t[]>(n);
   for (size_t i = 0; i < n; ++i) {
     auto& spec = nodes[i];
-    const bool fits = !spec.check_layout || (spec.existing_in == ports[i].in_ch &&
-                                             spec.existing_out == ports[i].out_ch);
+    const auto& np = w.ports[i];
+    const bool fits =
+      !spec.check_layout || (spec.existing_in == np.in_ch && spec.existing_out == np.out_ch);
     if (spec.existing && fits) {
-      plan->kernels_[i] = std::move(spec.existing);
-      plan->reused_[i] = true;
+      kernels_[i] = std::move(spec.existing);
+      reused_[i] = true;
       continue;
     }
-    try {
-      plan->kernels_[i] = spec.info->make();
-      plan->kernels_[i]->configure(spec.values);
-      port_layout layout{ports[i].in_ch, ports[i].out_ch, device_channels};
-      plan->kernels_[i]->prepare(format, layout);
-    } catch (const std::exception& e) {
-      error = "node '" + spec.id + "' (" + spec.info->type + "): " + e.what();
-      return nullptr;
-    }
+    kernels_[i] = spec.info->make();
+    kernels_[i]->configure(spec.values);
+    port_layout layout{np.in_ch, np.out_ch, device_channels};
+    if (auto prepared = kernels_[i]->prepare(format_, layout); !prepared)
+      return unexpected("node '" + spec.id + "' (" + spec.info->type + "): " + prepared.error());
   }
   for (size_t i = 0; i < n; ++i) {
-    plan->in_ch_.push_back(ports[i].in_ch);
-    plan->out_ch_.push_back(ports[i].out_ch);
+    in_ch_.push_back(w.ports[i].in_ch);
+    out_ch_.push_back(w.ports[i].out_ch);
   }
-  for (auto& s : plan->steps_)
-    s.k = plan->kernels_[s.slot].get();
+  for (auto& s : steps_)
+    s.k = kernels_[s.slot].get();
+  return {};
+}
+
+expected<std::unique_ptr<render_plan>> render_plan::compile(
+  std::vector<plan_node_spec> nodes, const std::vector<plan_edge_spec>& edges,
+  const audio_format& format, uint32_t device_channels) {
+  std::unique_ptr<render_plan> plan{new render_plan};
+  plan->format_ = format;
+  wiring w;
+  if (auto wired = wire(nodes, edges, w); !wired)
+    return unexpected(wired.error());
+  plan->add_output_buses(w);
+  plan->add_steps(w);
+  plan->allocate_buffers(w);
+  if (auto added = plan->add_kernels(nodes, w, device_channels); !added)
+    return unexpected(added.error());
   return plan;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "nodes/core/expected.hpp"
 #include "nodes/core/kernel.hpp"
 
 namespace sg {
@@ -55,12 +56,12 @@ public:
     uint32_t clear_begin, clear_count;  // into clears_: owned input buses to zero first
   };
 
-  /// thread: control. Compiles the domain; returns null and sets `error` on a cycle or a bad
-  /// edge. Node slots are the indices of `nodes`.
-  static std::unique_ptr<render_plan> compile(std::vector<plan_node_spec> nodes,
-                                              const std::vector<plan_edge_spec>& edges,
-                                              const audio_format& format,
-                                              uint32_t device_channels, std::string& error);
+  /// thread: control. Compiles the domain; fails on a cycle, a bad edge or a kernel that
+  /// cannot prepare (the message names the node). Node slots are the indices of `nodes`.
+  static expected<std::unique_ptr<render_plan>> compile(std::vector<plan_node_spec> nodes,
+                                                        const std::vector<plan_edge_spec>& edges,
+                                                        const audio_format& format,
+                                                        uint32_t device_channels);
 
   /// thread: realtime. Runs every step for `frames` (<= max_block) frames. `events` (with the
   /// parallel `event_slots`) holds this chunk's notes and triggers sorted by slot, then offset.
@@ -97,8 +98,24 @@ public:
   }
 
 private:
+  /// The domain's ports, edges and buses while it compiles (render_plan.cpp).
+  struct wiring;
   render_plan() = default;
   uint32_t add_bus(uint32_t channels);
+  // The steps of `compile`, in order.
+  /// Resolves every node's audio ports, the edges between them and the topological order;
+  /// fails on an edge to a missing node or port, or a cycle.
+  static expected<void> wire(const std::vector<plan_node_spec>& nodes,
+                             const std::vector<plan_edge_spec>& edges, wiring& w);
+  /// Channel counts of every port and one bus per output port.
+  void add_output_buses(wiring& w);
+  /// One step per node; inputs alias their source's bus or own one that edges mix into.
+  void add_steps(wiring& w);
+  /// The sample pool and the bus views into it.
+  void allocate_buffers(const wiring& w);
+  /// Takes over the kernels handed in, or makes and prepares new ones.
+  expected<void> add_kernels(std::vector<plan_node_spec>& nodes, const wiring& w,
+                             uint32_t device_channels);
   static void mix(const audio_bus& src, const audio_bus& dst, uint32_t frames) noexcept
     SG_NONBLOCKING;
   /// Outputs of a bypassed step: the matching input or silence.

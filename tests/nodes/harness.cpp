@@ -5,6 +5,9 @@
 #include <iterator>
 #include <limits>
 #include <stdexcept>
+#include <tuple>
+
+#include "nodes/core/describe.hpp"
 
 namespace sg::test {
 
@@ -68,20 +71,18 @@ void graph_harness::keep_kernel(std::string_view id, std::shared_ptr<kernel> k) 
   nodes_[slot(id)].existing = std::move(k);
 }
 
-std::unique_ptr<render_plan> graph_harness::compile(std::string& error) const {
+expected<std::unique_ptr<render_plan>> graph_harness::compile() const {
   std::vector<plan_node_spec> specs;
   for (const auto& n : nodes_)
     specs.push_back({n.id, n.info, n.values, n.existing});
-  return render_plan::compile(std::move(specs), edges_, format_, engine_.device_channels(),
-                              error);
+  return render_plan::compile(std::move(specs), edges_, format_, engine_.device_channels());
 }
 
 const render_plan& graph_harness::start() {
-  std::string error;
-  auto plan = compile(error);
+  auto plan = compile();
   if (!plan)
-    throw std::runtime_error("plan does not compile: " + error);
-  return submit(std::move(plan));
+    throw std::runtime_error("plan does not compile: " + plan.error());
+  return submit(std::move(*plan));
 }
 
 const render_plan& graph_harness::submit(std::unique_ptr<render_plan> plan) {
@@ -144,26 +145,43 @@ kernel_harness::kernel_harness(std::string_view type, const params& p,
                    device_channels, format) {
 }
 
-kernel_harness::kernel_harness(const node_info& info, const param_values& values,
-                               std::vector<uint32_t> in_channels, uint32_t device_channels,
-                               audio_format format)
-  : info_(info), format_(format) {
+std::pair<std::vector<uint32_t>, std::vector<uint32_t>>
+kernel_harness::layout_of(const node_info& info, const param_values& values,
+                          const std::vector<uint32_t>& in_channels) {
+  std::vector<uint32_t> in_ch, out_ch;
   uint32_t widest = 0;
   std::vector<resolved_port> outs;
-  for (const auto& port : resolve_ports(info_, values)) {
+  for (const auto& port : resolve_ports(info, values)) {
     if (port.dir == port_dir::out) {
       outs.push_back(port);
       continue;
     }
-    const size_t i = in_ch_.size();
+    const size_t i = in_ch.size();
     uint32_t ch = port.channels;
     if (ch == 0)
       ch = i < in_channels.size() ? in_channels[i] : 1;
-    in_ch_.push_back(ch);
+    in_ch.push_back(ch);
     widest = std::max(widest, ch);
   }
   for (const auto& port : outs)
-    out_ch_.push_back(port.channels != 0 ? port.channels : std::max<uint32_t>(widest, 1));
+    out_ch.push_back(port.channels != 0 ? port.channels : std::max<uint32_t>(widest, 1));
+  return {in_ch, out_ch};
+}
+
+expected<void> kernel_harness::prepare_only(const node_info& info, const param_values& values,
+                                            std::vector<uint32_t> in_channels,
+                                            uint32_t device_channels, audio_format format) {
+  const auto [in_ch, out_ch] = layout_of(info, values, in_channels);
+  auto k = info.make();
+  k->configure(values);
+  return k->prepare(format, port_layout{in_ch, out_ch, device_channels});
+}
+
+kernel_harness::kernel_harness(const node_info& info, const param_values& values,
+                               std::vector<uint32_t> in_channels, uint32_t device_channels,
+                               audio_format format)
+  : info_(info), format_(format) {
+  std::tie(in_ch_, out_ch_) = layout_of(info_, values, in_channels);
   for (auto ch : in_ch_)
     ins_.push_back(make_bus(ch, format_.max_block));
   for (auto ch : out_ch_) {
@@ -174,7 +192,9 @@ kernel_harness::kernel_harness(const node_info& info, const param_values& values
   device_log_.resize(device_channels);
   kernel_ = info_.make();
   kernel_->configure(values);
-  kernel_->prepare(format_, port_layout{in_ch_, out_ch_, device_channels});
+  if (auto prepared = kernel_->prepare(format_, port_layout{in_ch_, out_ch_, device_channels});
+      !prepared)
+    throw std::runtime_error(prepared.error());
 }
 
 void kernel_harness::set(std::string_view param, double value) {
@@ -323,7 +343,7 @@ public:
     value_[0] = values.numbers[0];
     value_[1] = values.numbers[1];
   }
-  void prepare(const audio_format&, const port_layout&) override {}
+  expected<void> prepare(const audio_format&, const port_layout&) override { return {}; }
   void set_param(uint32_t index, double value) noexcept override {
     if (index < 2)
       value_[index] = value;
@@ -351,8 +371,9 @@ private:
 class probe_kernel final : public kernel {
 public:
   void configure(const param_values&) override {}
-  void prepare(const audio_format&, const port_layout& layout) override {
+  expected<void> prepare(const audio_format&, const port_layout& layout) override {
     record_->samples.resize(layout.in_channels.empty() ? 0 : layout.in_channels[0]);
+    return {};
   }
   void set_param(uint32_t, double) noexcept override {}
   process_status process(process_context& ctx) noexcept override {
@@ -373,14 +394,9 @@ node_info make_dc_info(const char* type, uint32_t channels) {
   node_info info;
   info.type = type;
   info.summary = "Test: constant source";
-  info.ports = {{"out", port_dir::out, media_kind::audio, channels, {}}};
-  for (const char* name : {"value", "value2"}) {
-    param_info p;
-    p.name = name;
-    p.min = -10;
-    p.max = 10;
-    info.params.push_back(p);
-  }
+  info.ports = {describe::output("out", media_kind::audio, channels)};
+  for (const char* name : {"value", "value2"})
+    info.params.push_back(describe::real(name, -10, 10, 0, "", ""));
   info.make = [] { return std::make_unique<dc_kernel>(); };
   return info;
 }
@@ -389,7 +405,7 @@ node_info make_probe_info(const char* type, uint32_t channels) {
   node_info info;
   info.type = type;
   info.summary = "Test: records its input";
-  info.ports = {{"in", port_dir::in, media_kind::audio, channels, {}}};
+  info.ports = {describe::input("in", media_kind::audio, channels)};
   info.make = [] { return std::make_unique<probe_kernel>(); };
   return info;
 }

@@ -55,8 +55,8 @@ public:
   /// compile instead of making a new one, so its state survives the swap.
   void keep_kernel(std::string_view id, std::shared_ptr<kernel> k);
 
-  /// Compiles the nodes and edges added so far; null and `error` set on failure.
-  std::unique_ptr<render_plan> compile(std::string& error) const;
+  /// Compiles the nodes and edges added so far; the compiler's error on failure.
+  expected<std::unique_ptr<render_plan>> compile() const;
   /// Compiles and submits to the engine; throws with the compiler's error on failure. The plan
   /// stays readable through the returned reference until a later plan replaces it and the
   /// engine's garbage is collected.
@@ -94,7 +94,8 @@ private:
   std::vector<telemetry_record> telemetry_;
 };
 
-/// One kernel, configured and prepared like render_plan does, fed blocks directly.
+/// One kernel, configured and prepared like render_plan does, fed blocks directly. A kernel
+/// that cannot prepare throws with prepare's error; `prepare_only` tests those failures.
 class kernel_harness {
 public:
   /// Value of input `port`, `channel` at absolute frame `frame`.
@@ -109,6 +110,12 @@ public:
   kernel_harness(const node_info& info, const param_values& values,
                  std::vector<uint32_t> in_channels = {}, uint32_t device_channels = 0,
                  audio_format format = {});
+
+  /// Makes, configures and prepares a kernel of `info` with the layout the constructor would
+  /// give it, and returns what prepare said.
+  static expected<void> prepare_only(const node_info& info, const param_values& values,
+                                     std::vector<uint32_t> in_channels = {},
+                                     uint32_t device_channels = 0, audio_format format = {});
 
   void input(source s) { source_ = std::move(s); }
   /// A live change, applied before the next block.
@@ -136,6 +143,11 @@ private:
     audio_bus bus() { return {ptrs.data(), static_cast<uint32_t>(ptrs.size())}; }
   };
   static bus_storage make_bus(uint32_t channels, uint32_t frames);
+  /// Widths of the resolved input and output ports: inputs as given (missing: 1), outputs
+  /// declared or following the widest input.
+  static std::pair<std::vector<uint32_t>, std::vector<uint32_t>>
+  layout_of(const node_info& info, const param_values& values,
+            const std::vector<uint32_t>& in_channels);
 
   const node_info& info_;
   audio_format format_;

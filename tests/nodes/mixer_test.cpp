@@ -50,9 +50,9 @@ TEST(mixer, inputs_parameter_declares_in1_to_in_n) {
   EXPECT_FLOAT_EQ(g.output()[0][255], 0.875f);
 
   g.connect("a.out", "mix.in4");
-  std::string error;
-  EXPECT_EQ(g.compile(error), nullptr);
-  EXPECT_NE(error.find("mix.in4"), std::string::npos) << error;
+  const auto plan = g.compile();
+  ASSERT_FALSE(plan);
+  EXPECT_NE(plan.error().find("mix.in4"), std::string::npos) << plan.error();
 }
 
 TEST(mixer, mono_input_feeds_both_channels_of_a_stereo_mix) {

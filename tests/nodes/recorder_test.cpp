@@ -41,14 +41,25 @@ float signal(uint32_t, uint32_t channel, uint64_t frame) {
   return static_cast<float>(h) / 10000.0f - 1.0f;  // -1..1 in steps of 1e-4
 }
 
-std::unique_ptr<kernel_harness> recorder(const std::string& path, const params& p,
-                                         uint32_t channels) {
+param_values recorder_values(const std::string& path, const params& p) {
   const node_info& info = builtin("audio.recorder");
   param_values v = values_for(info, p);
   v.strings[param_slot(info, "file")] = path;
-  auto h = std::make_unique<kernel_harness>(info, v, std::vector<uint32_t>{channels});
+  return v;
+}
+
+std::unique_ptr<kernel_harness> recorder(const std::string& path, const params& p,
+                                         uint32_t channels) {
+  auto h = std::make_unique<kernel_harness>(builtin("audio.recorder"), recorder_values(path, p),
+                                            std::vector<uint32_t>{channels});
   h->input(signal);
   return h;
+}
+
+/// What the recorder's prepare says about `path`.
+expected<void> prepare_recorder(const std::string& path, uint32_t channels) {
+  return kernel_harness::prepare_only(builtin("audio.recorder"), recorder_values(path, {}),
+                                      {channels});
 }
 
 /// Frames the writer has put in the float WAV at `path` so far: libsndfile writes straight to
@@ -215,13 +226,12 @@ TEST(recorder, overflow_drops_whole_blocks_counts_them_and_reports_telemetry) {
 
 TEST(recorder, an_unwritable_path_fails_prepare_with_the_path_and_the_reason) {
   const std::string path = temp_path("no_such_dir/x.wav");
-  try {
-    recorder(path, {}, 2);
-    FAIL() << "prepare accepted an unwritable path";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("No such file"), std::string::npos) << e.what();
-  }
+  const auto prepared = prepare_recorder(path, 2);
+  ASSERT_FALSE(prepared) << "prepare accepted an unwritable path";
+  EXPECT_NE(prepared.error().find(path), std::string::npos) << prepared.error();
+  EXPECT_NE(prepared.error().find("No such file"), std::string::npos) << prepared.error();
+  EXPECT_FALSE(prepare_recorder("", 2));
+  // The harness refuses a kernel that cannot prepare.
   EXPECT_THROW(recorder("", {}, 2), std::runtime_error);
 }
 

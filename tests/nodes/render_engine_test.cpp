@@ -18,11 +18,10 @@ std::unique_ptr<render_plan> dc_plan(double value) {
   b.add("dc", dc_info(), {{"value", value}});
   b.add("out", "audio.output");
   b.connect("dc.out", "out.in");
-  std::string error;
-  auto plan = b.compile(error);
+  auto plan = b.compile();
   if (!plan)
-    throw std::runtime_error(error);
-  return plan;
+    throw std::runtime_error(plan.error());
+  return std::move(*plan);
 }
 
 TEST(render_engine, without_a_plan_renders_silence) {
@@ -87,10 +86,9 @@ TEST(render_engine, swap_keeps_reused_kernel_state_and_drops_no_block) {
   next.connect("osc.out", "gain.in");
   next.connect("gain.out", "out.in");
   next.keep_kernel("osc", first.kernel_at(g.slot("osc")));
-  std::string error;
-  auto second = next.compile(error);
-  ASSERT_NE(second, nullptr) << error;
-  g.submit(std::move(second));
+  auto second = next.compile();
+  ASSERT_TRUE(second) << second.error();
+  g.submit(std::move(*second));
   g.render(9000, 100);
   g.engine().collect_garbage();
 

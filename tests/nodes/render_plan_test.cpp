@@ -110,18 +110,18 @@ TEST(render_plan, cycle_is_rejected) {
   g.connect("src.out", "a.in");
   g.connect("a.out", "b.in");
   g.connect("b.out", "a.in");
-  std::string error;
-  EXPECT_EQ(g.compile(error), nullptr);
-  EXPECT_NE(error.find("cycle"), std::string::npos) << error;
+  const auto plan = g.compile();
+  ASSERT_FALSE(plan);
+  EXPECT_NE(plan.error().find("cycle"), std::string::npos) << plan.error();
 }
 
 TEST(render_plan, self_loop_is_rejected) {
   graph_harness g(1);
   g.add("a", "audio.gain");
   g.connect("a.out", "a.in");
-  std::string error;
-  EXPECT_EQ(g.compile(error), nullptr);
-  EXPECT_NE(error.find("cycle"), std::string::npos) << error;
+  const auto plan = g.compile();
+  ASSERT_FALSE(plan);
+  EXPECT_NE(plan.error().find("cycle"), std::string::npos) << plan.error();
 }
 
 TEST(render_plan, unknown_ports_are_rejected_with_their_names) {
@@ -131,19 +131,19 @@ TEST(render_plan, unknown_ports_are_rejected_with_their_names) {
     g.add("osc", "audio.sine");
     g.add("g", "audio.gain");
     g.connect(from, to);
-    std::string error;
-    EXPECT_EQ(g.compile(error), nullptr) << from << " -> " << to;
-    EXPECT_NE(error.find(std::string(from) + " -> " + to), std::string::npos) << error;
+    const auto plan = g.compile();
+    ASSERT_FALSE(plan) << from << " -> " << to;
+    EXPECT_NE(plan.error().find(std::string(from) + " -> " + to), std::string::npos)
+      << plan.error();
   }
 }
 
 TEST(render_plan, edge_to_a_node_outside_the_domain_is_rejected) {
   const node_info& sine = builtin("audio.sine");
   std::vector<plan_node_spec> nodes{{"osc", &sine, sine.defaults(), nullptr}};
-  std::string error;
-  auto plan = render_plan::compile(nodes, {{0, "out", 3, "in"}}, {}, 1, error);
-  EXPECT_EQ(plan, nullptr);
-  EXPECT_FALSE(error.empty());
+  const auto plan = render_plan::compile(nodes, {{0, "out", 3, "in"}}, {}, 1);
+  ASSERT_FALSE(plan);
+  EXPECT_FALSE(plan.error().empty());
 }
 
 TEST(render_plan, mono_into_a_stereo_input_is_duplicated) {

@@ -58,12 +58,12 @@ std::unique_ptr<render_plan> tone_plan() {
   const node_info* output = node_registry::builtin().find("audio.output");
   std::vector<plan_node_spec> nodes = {{"tone", sine, sine->defaults(), nullptr},
                                        {"out", output, output->defaults(), nullptr}};
-  std::string error;
-  auto plan = render_plan::compile(std::move(nodes), {{0, "out", 1, "in"}}, {48000, 128}, 2,
-                                   error);
-  if (!plan)
-    std::fprintf(stderr, "plan: %s\n", error.c_str());
-  return plan;
+  auto plan = render_plan::compile(std::move(nodes), {{0, "out", 1, "in"}}, {48000, 128}, 2);
+  if (!plan) {
+    std::fprintf(stderr, "plan: %s\n", plan.error().c_str());
+    return nullptr;
+  }
+  return std::move(*plan);
 }
 
 device_spec device(const std::string& backend) {
@@ -112,11 +112,12 @@ int null_device() {
     auto spec = device("null");
     spec.options["path"] = wav;
     auto opened = open_audio_driver(spec, engine);
-    check(opened.driver != nullptr, "null device opens with a WAV tap: " + opened.error);
-    if (!opened.driver)
+    check(opened.has_value(),
+          "null device opens with a WAV tap: " + (opened ? std::string() : opened.error()));
+    if (!opened)
       return 1;
     check(rendered(engine, 24000, 20s), "the null device's thread renders blocks");
-    opened.driver->stop();
+    opened->driver->stop();
     frames = engine.frames();
   }
   SF_INFO info{};
@@ -137,12 +138,12 @@ int jack_device() {
   render_engine engine(2, 48000);
   check(engine.submit_plan(tone_plan()), "plan submitted");
   auto opened = open_audio_driver(device("jack"), engine);
-  check(opened.driver != nullptr, "the JACK stream opens: " + opened.error);
-  if (!opened.driver)
+  check(opened.has_value(), "the JACK stream opens: " + (opened ? std::string() : opened.error()));
+  if (!opened)
     return 1;
-  check(opened.driver->backend() == "jack", "backend jack");
+  check(opened->driver->backend() == "jack", "backend jack");
   check(rendered(engine, 48000, 20s), "JACK's process thread renders a second of blocks");
-  opened.driver->stop();
+  opened->driver->stop();
   return failures == 0 ? 0 : 1;
 }
 
@@ -156,10 +157,14 @@ int midi_device() {
   auto spec = device("jack");
   spec.name = "keys";
   spec.kind = "midi";
-  midi_input in(spec, [&](const midi_message& m) {
+  auto opened = midi_input::open(spec, [&](const midi_message& m) {
     last_data2.store(m.data2);
     received.fetch_add(1);
   });
+  check(opened.has_value(), "the MIDI input opens: " + (opened ? std::string() : opened.error()));
+  if (!opened)
+    return 1;
+  midi_input& in = **opened;
   check(in.backend() == "jack", "MIDI input on JACK");
   RtMidiOut out(RtMidi::UNIX_JACK, "sg-rtsan-out");
   out.openVirtualPort("out");

@@ -118,15 +118,14 @@ void instruments_and_files(std::vector<std::vector<float>>& device, float* const
   uint64_t rendered = 0;
   {
     render_engine engine(device_channels, sample_rate);
-    std::string error;
-    auto plan = render_plan::compile(std::move(nodes), edges, {sample_rate, max_block},
-                                     device_channels, error);
-    check(plan != nullptr, "instrument plan compiles (player file loaded, recorder opened)");
+    auto plan =
+      render_plan::compile(std::move(nodes), edges, {sample_rate, max_block}, device_channels);
+    check(plan.has_value(), "instrument plan compiles (player file loaded, recorder opened)");
     if (!plan) {
-      std::fprintf(stderr, "%s\n", error.c_str());
+      std::fprintf(stderr, "%s\n", plan.error().c_str());
       return;
     }
-    engine.submit_plan(std::move(plan));
+    engine.submit_plan(std::move(*plan));
     float loudest = 0;
     for (uint32_t i = 0; i < 60; ++i) {
       const uint64_t now = engine.frames();
@@ -187,15 +186,14 @@ void sources_and_effects(std::vector<std::vector<float>>& device, float* const* 
                                              {noise, "out", mixer, "in2"},
                                              {mixer, "out", output, "in"}};
   render_engine engine(device_channels, sample_rate);
-  std::string error;
-  auto plan = render_plan::compile(std::move(nodes), edges, {sample_rate, max_block},
-                                   device_channels, error);
-  check(plan != nullptr, "source and effect plan compiles");
+  auto plan =
+    render_plan::compile(std::move(nodes), edges, {sample_rate, max_block}, device_channels);
+  check(plan.has_value(), "source and effect plan compiles");
   if (!plan) {
-    std::fprintf(stderr, "%s\n", error.c_str());
+    std::fprintf(stderr, "%s\n", plan.error().c_str());
     return;
   }
-  engine.submit_plan(std::move(plan));
+  engine.submit_plan(std::move(*plan));
   float loudest = 0;
   for (uint32_t i = 0; i < 80; ++i) {
     const double t = i / 80.0;
@@ -234,19 +232,18 @@ int main() {
   float* out[device_channels] = {device[0].data(), device[1].data()};
   render_engine engine(device_channels, sample_rate);
   const audio_format format{sample_rate, max_block};
-  std::string error;
 
   // 1. A first plan with all five node types.
-  auto plan = render_plan::compile(first_nodes(), first_edges(), format, device_channels, error);
-  check(plan != nullptr, "first plan compiles");
+  auto plan = render_plan::compile(first_nodes(), first_edges(), format, device_channels);
+  check(plan.has_value(), "first plan compiles");
   if (!plan) {
-    std::fprintf(stderr, "%s\n", error.c_str());
+    std::fprintf(stderr, "%s\n", plan.error().c_str());
     return 1;
   }
   std::vector<std::shared_ptr<kernel>> kept;
-  for (uint32_t s = 0; s < plan->size(); ++s)
-    kept.push_back(plan->kernel_at(s));
-  engine.submit_plan(std::move(plan));
+  for (uint32_t s = 0; s < (*plan)->size(); ++s)
+    kept.push_back((*plan)->kernel_at(s));
+  engine.submit_plan(std::move(*plan));
   render_blocks(engine, out, max_block, 200);
   check(peak(device[0], max_block) > 0.1f && peak(device[1], max_block) > 0.1f,
         "first plan plays on both device channels");
@@ -272,12 +269,12 @@ int main() {
   edges.pop_back();
   edges.push_back({mix, "out", trim, "in"});
   edges.push_back({trim, "out", output, "in"});
-  plan = render_plan::compile(std::move(nodes), edges, format, device_channels, error);
-  check(plan != nullptr, "second plan compiles");
+  plan = render_plan::compile(std::move(nodes), edges, format, device_channels);
+  check(plan.has_value(), "second plan compiles");
   if (!plan)
     return 1;
   kept.clear();
-  engine.submit_plan(std::move(plan));
+  engine.submit_plan(std::move(*plan));
   render_blocks(engine, out, max_block, 1);
   check(!engine.plan_pending(), "second plan picked up at the next block");
   check(peak(device[0], max_block) == 0.0f, "second plan (trim at -120 dB) is silent");

@@ -47,14 +47,16 @@ std::string test_frame() {
 
 TEST(video_frames, a_frame_pushed_into_a_framesrc_comes_out_of_the_app_sink) {
   SG_REQUIRE_ELEMENTS("appsrc", "appsink", "videoconvert");
-  std::string error;
-  auto p = video_pipeline::build(bridge_domain(), error);
-  ASSERT_TRUE(p) << error;
+  auto built = video_pipeline::build(bridge_domain());
+  ASSERT_TRUE(built) << built.error();
+  auto& p = *built;
   ASSERT_TRUE(p->live());
   ASSERT_NE(gst_element_set_state(p->pipeline(), GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
   const auto frame = test_frame();
-  for (int i = 0; i < 3; ++i)
-    ASSERT_TRUE(video::push_frame(*p->element_at(0), frame, 64, 48, 256, error)) << error;
+  for (int i = 0; i < 3; ++i) {
+    const auto pushed = video::push_frame(*p->element_at(0), frame, 64, 48, 256);
+    ASSERT_TRUE(pushed) << pushed.error();
+  }
   GstSample* sample =
     gst_app_sink_try_pull_sample(GST_APP_SINK(p->app_sink()), 10 * GST_SECOND);
   ASSERT_NE(sample, nullptr) << "no frame came out";
@@ -70,14 +72,16 @@ TEST(video_frames, a_frame_pushed_into_a_framesrc_comes_out_of_the_app_sink) {
 
 TEST(video_frames, a_frame_of_the_wrong_size_is_refused) {
   SG_REQUIRE_ELEMENTS("appsrc", "appsink");
-  std::string error;
-  auto p = video_pipeline::build(bridge_domain(), error);
-  ASSERT_TRUE(p) << error;
-  EXPECT_FALSE(video::push_frame(*p->element_at(0), std::string(32 * 24 * 4, '\0'), 32, 24, 128,
-                                 error));
-  EXPECT_EQ(error, "frame is 32x24, expected 64x48");
-  EXPECT_FALSE(video::push_frame(*p->element_at(0), std::string(10, '\0'), 64, 48, 256, error));
-  EXPECT_EQ(error, "frame data is shorter than its size says");
+  auto built = video_pipeline::build(bridge_domain());
+  ASSERT_TRUE(built) << built.error();
+  auto& p = *built;
+  const auto small =
+    video::push_frame(*p->element_at(0), std::string(32 * 24 * 4, '\0'), 32, 24, 128);
+  ASSERT_FALSE(small);
+  EXPECT_EQ(small.error(), "frame is 32x24, expected 64x48");
+  const auto short_data = video::push_frame(*p->element_at(0), std::string(10, '\0'), 64, 48, 256);
+  ASSERT_FALSE(short_data);
+  EXPECT_EQ(short_data.error(), "frame data is shorter than its size says");
 }
 
 TEST(video_frames, the_app_sink_device_publishes_rgba_frames_with_timestamps) {

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "nodes/core/describe.hpp"
+
 namespace sg {
 
 namespace {
@@ -24,7 +26,7 @@ void compressor_kernel::configure(const param_values& values) {
   initial_ = values;
 }
 
-void compressor_kernel::prepare(const audio_format& format, const port_layout&) {
+expected<void> compressor_kernel::prepare(const audio_format& format, const port_layout&) {
   sample_rate_ = format.sample_rate;
   mode_ = to_mode(initial_.numbers[mode]);
   attack_pole_ = pole(initial_.numbers[attack]);
@@ -35,6 +37,7 @@ void compressor_kernel::prepare(const audio_format& format, const port_layout&) 
   makeup_.prepare(sample_rate_, db_to_gain(initial_.numbers[makeup]));
   threshold_for_lin_ = threshold_db_.current();
   threshold_lin_ = std::pow(10.0, threshold_for_lin_ / 20.0);
+  return {};
 }
 
 double compressor_kernel::pole(double ms) const noexcept {
@@ -107,21 +110,18 @@ process_status compressor_kernel::process(process_context& ctx) noexcept {
 }
 
 node_info compressor_info() {
+  using namespace describe;
   node_info info;
   info.type = "audio.compressor";
   info.summary = "Compressor / peak limiter with stereo-linked detection";
-  info.ports = {{"in", port_dir::in, media_kind::audio, 0, {}},
-                {"out", port_dir::out, media_kind::audio, 0, {}}};
-  param_info m{"mode", param_type::enumeration, 0, 1, 0, "",
-               "limiter: infinite ratio, instant attack"};
-  m.choices = {"compressor", "limiter"};
+  info.ports = {input("in", media_kind::audio), output("out", media_kind::audio)};
   info.params = {
-    {"threshold", param_type::real, -60, 0, -18, "dBFS", "Level above which the gain is reduced"},
-    {"ratio", param_type::real, 1, 100, 4, "", "Input dB over the threshold per output dB"},
-    {"attack", param_type::real, 0.1, 200, 5, "ms", "Time constant of the gain reduction"},
-    {"release", param_type::real, 1, 2000, 100, "ms", "Time constant of the recovery"},
-    {"makeup", param_type::real, 0, 24, 0, "dB", "Gain after compression"},
-    m,
+    real("threshold", -60, 0, -18, "dBFS", "Level above which the gain is reduced"),
+    real("ratio", 1, 100, 4, "", "Input dB over the threshold per output dB"),
+    real("attack", 0.1, 200, 5, "ms", "Time constant of the gain reduction"),
+    real("release", 1, 2000, 100, "ms", "Time constant of the recovery"),
+    real("makeup", 0, 24, 0, "dB", "Gain after compression"),
+    choice("mode", {"compressor", "limiter"}, 0, "limiter: infinite ratio, instant attack"),
   };
   info.keeps_history = true;
   info.make = [] { return std::make_unique<compressor_kernel>(); };

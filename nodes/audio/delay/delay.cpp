@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "nodes/core/describe.hpp"
+
 namespace sg {
 
 namespace {
@@ -19,7 +21,7 @@ void delay_kernel::configure(const param_values& values) {
   initial_ = values;
 }
 
-void delay_kernel::prepare(const audio_format& format, const port_layout& layout) {
+expected<void> delay_kernel::prepare(const audio_format& format, const port_layout& layout) {
   sample_rate_ = format.sample_rate;
   channels_ = layout.out_channels.empty() ? 1 : layout.out_channels[0];
   // Hermite reads up to two frames beyond the delay; one more keeps the write slot apart.
@@ -31,6 +33,7 @@ void delay_kernel::prepare(const audio_format& format, const port_layout& layout
   delay_ = target_ = to_frames(initial_.numbers[time]);
   feedback_.prepare(sample_rate_, clamp_to(initial_.numbers[feedback], 0.95));
   mix_.prepare(sample_rate_, clamp_to(initial_.numbers[mix], 1.0));
+  return {};
 }
 
 double delay_kernel::to_frames(double ms) const noexcept {
@@ -153,16 +156,15 @@ void delay_kernel::gliding(process_context& ctx, uint32_t channels) noexcept {
 }
 
 node_info delay_info() {
+  using namespace describe;
   node_info info;
   info.type = "audio.delay";
   info.summary = "Feedback delay (echo) with interpolated, gliding delay time";
-  info.ports = {{"in", port_dir::in, media_kind::audio, 0, {}},
-                {"out", port_dir::out, media_kind::audio, 0, {}}};
+  info.ports = {input("in", media_kind::audio), output("out", media_kind::audio)};
   info.params = {
-    {"time", param_type::real, 0, delay_kernel::max_ms, 250, "ms", "Delay time"},
-    {"feedback", param_type::real, 0, 0.95, 0.3, "",
-     "Level of each repeat relative to the one before"},
-    {"mix", param_type::real, 0, 1, 0.5, "", "0 dry only, 1 delayed signal only"},
+    real("time", 0, delay_kernel::max_ms, 250, "ms", "Delay time"),
+    real("feedback", 0, 0.95, 0.3, "", "Level of each repeat relative to the one before"),
+    real("mix", 0, 1, 0.5, "", "0 dry only, 1 delayed signal only"),
   };
   info.keeps_history = true;
   info.make = [] { return std::make_unique<delay_kernel>(); };

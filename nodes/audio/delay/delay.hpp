@@ -26,7 +26,7 @@ public:
   static constexpr double max_ms = 2000;
 
   void configure(const param_values& values) override;
-  void prepare(const audio_format& format, const port_layout& layout) override;
+  expected<void> prepare(const audio_format& format, const port_layout& layout) override;
   void set_param(uint32_t index, double value) noexcept SG_NONBLOCKING override;
   process_status process(process_context& ctx) noexcept SG_NONBLOCKING override;
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "nodes/core/describe.hpp"
+
 namespace sg {
 
 namespace {
@@ -28,7 +30,7 @@ void filter_kernel::configure(const param_values& values) {
   initial_ = values;
 }
 
-void filter_kernel::prepare(const audio_format& format, const port_layout& layout) {
+expected<void> filter_kernel::prepare(const audio_format& format, const port_layout& layout) {
   sample_rate_ = format.sample_rate;
   const uint32_t channels = layout.out_channels.empty() ? 1 : layout.out_channels[0];
   state_.assign(channels, state{});
@@ -42,6 +44,7 @@ void filter_kernel::prepare(const audio_format& format, const port_layout& layou
   current_ = target_;
   settled_ = true;
   c_ = design(mode_, current_);
+  return {};
 }
 
 void filter_kernel::set_param(uint32_t index, double value) noexcept {
@@ -198,18 +201,17 @@ process_status filter_kernel::process(process_context& ctx) noexcept {
 }
 
 node_info filter_info() {
+  using namespace describe;
   node_info info;
   info.type = "audio.filter";
   info.summary = "Biquad filter (RBJ cookbook): pass, notch, shelf and peak modes";
-  info.ports = {{"in", port_dir::in, media_kind::audio, 0, {}},
-                {"out", port_dir::out, media_kind::audio, 0, {}}};
-  param_info m{"mode", param_type::enumeration, 0, 6, 0, "", "Filter type"};
-  m.choices = {"lowpass", "highpass", "bandpass", "notch", "lowshelf", "highshelf", "peak"};
+  info.ports = {input("in", media_kind::audio), output("out", media_kind::audio)};
   info.params = {
-    m,
-    {"frequency", param_type::real, 20, 20000, 1000, "Hz", "Cutoff, center or shelf midpoint"},
-    {"q", param_type::real, 0.1, 20, 0.707, "", "Resonance / bandwidth (cookbook Q)"},
-    {"gain", param_type::real, -24, 24, 0, "dB", "Boost or cut of the shelf and peak modes"},
+    choice("mode", {"lowpass", "highpass", "bandpass", "notch", "lowshelf", "highshelf", "peak"},
+           0, "Filter type"),
+    real("frequency", 20, 20000, 1000, "Hz", "Cutoff, center or shelf midpoint"),
+    real("q", 0.1, 20, 0.707, "", "Resonance / bandwidth (cookbook Q)"),
+    real("gain", -24, 24, 0, "dB", "Boost or cut of the shelf and peak modes"),
   };
   info.keeps_history = true;
   info.make = [] { return std::make_unique<filter_kernel>(); };

@@ -1,13 +1,16 @@
 #include "nodes/audio/gain/gain.hpp"
 
+#include "nodes/core/describe.hpp"
+
 namespace sg {
 
 void gain_kernel::configure(const param_values& values) {
   level_db_ = static_cast<float>(values.numbers[level]);
 }
 
-void gain_kernel::prepare(const audio_format& format, const port_layout&) {
+expected<void> gain_kernel::prepare(const audio_format& format, const port_layout&) {
   gain_.prepare(format.sample_rate, db_to_gain(level_db_));
+  return {};
 }
 
 void gain_kernel::set_param(uint32_t index, double value) noexcept {
@@ -35,12 +38,12 @@ process_status gain_kernel::process(process_context& ctx) noexcept {
 }
 
 node_info gain_info() {
+  using namespace describe;
   node_info info;
   info.type = "audio.gain";
   info.summary = "Gain stage with click-free level changes";
-  info.ports = {{"in", port_dir::in, media_kind::audio, 0, {}},
-                {"out", port_dir::out, media_kind::audio, 0, {}}};
-  info.params = {{"level", param_type::real, -120, 24, 0, "dB", "Gain (-120 is silence)"}};
+  info.ports = {input("in", media_kind::audio), output("out", media_kind::audio)};
+  info.params = {real("level", -120, 24, 0, "dB", "Gain (-120 is silence)")};
   info.make = [] { return std::make_unique<gain_kernel>(); };
   return info;
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "nodes/core/describe.hpp"
+
 namespace sg {
 
 namespace {
@@ -23,11 +25,12 @@ void meter_kernel::configure(const param_values& values) {
   rate_ = values.numbers[rate];
 }
 
-void meter_kernel::prepare(const audio_format& format, const port_layout& layout) {
+expected<void> meter_kernel::prepare(const audio_format& format, const port_layout& layout) {
   sample_rate_ = format.sample_rate;
   period_ = period_for(sample_rate_, rate_);
   channels_ = std::min<uint32_t>(layout.in_channels.empty() ? 1 : layout.in_channels[0],
                                  max_channels);
+  return {};
 }
 
 void meter_kernel::set_param(uint32_t index, double value) noexcept {
@@ -80,11 +83,12 @@ void meter_kernel::publish(process_context& ctx) noexcept {
 }
 
 node_info meter_info() {
+  using namespace describe;
   node_info info;
   info.type = "audio.meter";
   info.summary = "Peak and RMS meter, published as MeterLevels events";
-  info.ports = {{"in", port_dir::in, media_kind::audio, 0, {}}};
-  info.params = {{"rate", param_type::real, 1, 60, 20, "Hz", "Publications per second"}};
+  info.ports = {input("in", media_kind::audio)};
+  info.params = {real("rate", 1, 60, 20, "Hz", "Publications per second")};
   info.make = [] { return std::make_unique<meter_kernel>(); };
   return info;
 }

@@ -2,16 +2,19 @@
 
 #include <cstring>
 
+#include "nodes/core/describe.hpp"
+
 namespace sg {
 
 void mixer_kernel::configure(const param_values& values) {
   initial_ = values;
 }
 
-void mixer_kernel::prepare(const audio_format& format, const port_layout&) {
+expected<void> mixer_kernel::prepare(const audio_format& format, const port_layout&) {
   master_.prepare(format.sample_rate, db_to_gain(initial_.numbers[level]));
   for (uint32_t i = 0; i < per_input_levels; ++i)
     input_gain_[i].prepare(format.sample_rate, db_to_gain(initial_.numbers[level1 + i]));
+  return {};
 }
 
 void mixer_kernel::set_param(uint32_t index, double value) noexcept {
@@ -65,17 +68,19 @@ process_status mixer_kernel::process(process_context& ctx) noexcept {
 }
 
 node_info mixer_info() {
+  using namespace describe;
   node_info info;
   info.type = "audio.mixer";
   info.summary = "Sums N inputs with per-input and master levels";
-  info.ports = {{"in", port_dir::in, media_kind::audio, 0, "inputs"},
-                {"out", port_dir::out, media_kind::audio, 0, {}}};
-  param_info inputs{"inputs", param_type::integer, 1, mixer_kernel::per_input_levels, 2, "", "Number of inputs (in1..inN)"};
-  inputs.live = false;
-  info.params = {inputs, {"level", param_type::real, -120, 24, 0, "dB", "Master level"}};
+  info.ports = {input("in", media_kind::audio, 0, "inputs"), output("out", media_kind::audio)};
+  info.params = {
+    integer("inputs", 1, mixer_kernel::per_input_levels, 2, "", "Number of inputs (in1..inN)")
+      .on_rebuild(),
+    real("level", -120, 24, 0, "dB", "Master level"),
+  };
   for (uint32_t i = 1; i <= mixer_kernel::per_input_levels; ++i)
-    info.params.push_back({"level" + std::to_string(i), param_type::real, -120, 24, 0, "dB",
-                           "Level of input " + std::to_string(i)});
+    info.params.push_back(
+      real("level" + std::to_string(i), -120, 24, 0, "dB", "Level of input " + std::to_string(i)));
   info.make = [] { return std::make_unique<mixer_kernel>(); };
   return info;
 }

@@ -21,7 +21,7 @@ public:
   enum param : uint32_t { inputs = 0, level = 1, level1 = 2 };
 
   void configure(const param_values& values) override;
-  void prepare(const audio_format& format, const port_layout& layout) override;
+  expected<void> prepare(const audio_format& format, const port_layout& layout) override;
   void set_param(uint32_t index, double value) noexcept SG_NONBLOCKING override;
   process_status process(process_context& ctx) noexcept SG_NONBLOCKING override;
 

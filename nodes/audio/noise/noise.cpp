@@ -3,6 +3,8 @@
 #include <cmath>
 #include <random>
 
+#include "nodes/core/describe.hpp"
+
 namespace sg {
 
 namespace {
@@ -32,7 +34,7 @@ void noise_kernel::configure(const param_values& values) {
     state_ = 1;
 }
 
-void noise_kernel::prepare(const audio_format& format, const port_layout&) {
+expected<void> noise_kernel::prepare(const audio_format& format, const port_layout&) {
   const double fs = format.sample_rate;
   n_sections_ = 0;
   // Poles an octave apart, each zero half an octave above its pole: the response alternates
@@ -56,6 +58,7 @@ void noise_kernel::prepare(const audio_format& format, const port_layout&) {
     sections_[i].x1 = sections_[i].y1 = 0;
   tilt_x1_ = 0;
   gain_.prepare(fs, db_to_gain(level_db_));
+  return {};
 }
 
 void noise_kernel::set_param(uint32_t index, double value) noexcept {
@@ -101,18 +104,17 @@ process_status noise_kernel::process(process_context& ctx) noexcept {
 }
 
 node_info noise_info() {
+  using namespace describe;
   node_info info;
   info.type = "audio.noise";
   info.summary = "White or pink noise";
-  info.ports = {{"out", port_dir::out, media_kind::audio, 1, {}}};
-  param_info col{"color", param_type::enumeration, 0, 1, 0, "",
-                 "white: flat; pink: -3 dB per octave"};
-  col.choices = {"white", "pink"};
-  param_info seed{"seed", param_type::integer, 0, 2147483647, 0, "",
-                  "Random sequence (0: a fresh one per node instance)"};
-  seed.live = false;
+  info.ports = {output("out", media_kind::audio, 1)};
   info.params = {
-    col, {"level", param_type::real, -120, 0, -18, "dBFS", "RMS level (-120 is silence)"}, seed};
+    choice("color", {"white", "pink"}, 0, "white: flat; pink: -3 dB per octave"),
+    real("level", -120, 0, -18, "dBFS", "RMS level (-120 is silence)"),
+    integer("seed", 0, 2147483647, 0, "", "Random sequence (0: a fresh one per node instance)")
+      .on_rebuild(),
+  };
   info.make = [] { return std::make_unique<noise_kernel>(); };
   return info;
 }

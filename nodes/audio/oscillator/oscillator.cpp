@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "nodes/core/describe.hpp"
+
 namespace sg {
 
 namespace {
@@ -52,12 +54,13 @@ void oscillator_kernel::configure(const param_values& values) {
   pulse_width_ = static_cast<float>(values.numbers[pulse_width]);
 }
 
-void oscillator_kernel::prepare(const audio_format& format, const port_layout&) {
+expected<void> oscillator_kernel::prepare(const audio_format& format, const port_layout&) {
   sample_rate_ = format.sample_rate;
   fade_frames_ = static_cast<uint32_t>(0.005 * sample_rate_) + 1;
   set_frequency(frequency_);
   gain_.prepare(sample_rate_, db_to_gain(level_db_));
   width_.prepare(sample_rate_, pulse_width_);
+  return {};
 }
 
 void oscillator_kernel::set_frequency(double hz) noexcept {
@@ -149,18 +152,16 @@ process_status oscillator_kernel::process(process_context& ctx) noexcept {
 }
 
 node_info oscillator_info() {
+  using namespace describe;
   node_info info;
   info.type = "audio.osc";
   info.summary = "Band-limited oscillator: sine, saw, square, triangle";
-  info.ports = {{"out", port_dir::out, media_kind::audio, 1, {}}};
-  param_info wave{"waveform", param_type::enumeration, 0, 3, 0, "", "Waveform"};
-  wave.choices = {"sine", "saw", "square", "triangle"};
+  info.ports = {output("out", media_kind::audio, 1)};
   info.params = {
-    wave,
-    {"frequency", param_type::real, 1, 20000, 440, "Hz", "Oscillator frequency"},
-    {"level", param_type::real, -120, 0, -12, "dBFS", "Peak level (-120 is silence)"},
-    {"pulse_width", param_type::real, 0.05, 0.95, 0.5, "",
-     "Fraction of the cycle a square is high"},
+    choice("waveform", {"sine", "saw", "square", "triangle"}, 0, "Waveform"),
+    real("frequency", 1, 20000, 440, "Hz", "Oscillator frequency"),
+    real("level", -120, 0, -12, "dBFS", "Peak level (-120 is silence)"),
+    real("pulse_width", 0.05, 0.95, 0.5, "", "Fraction of the cycle a square is high"),
   };
   info.make = [] { return std::make_unique<oscillator_kernel>(); };
   return info;

@@ -1,13 +1,16 @@
 #include "nodes/audio/output/output.hpp"
 
+#include "nodes/core/describe.hpp"
+
 namespace sg {
 
 void output_kernel::configure(const param_values& values) {
   level_db_ = static_cast<float>(values.numbers[level]);
 }
 
-void output_kernel::prepare(const audio_format& format, const port_layout&) {
+expected<void> output_kernel::prepare(const audio_format& format, const port_layout&) {
   gain_.prepare(format.sample_rate, db_to_gain(level_db_));
+  return {};
 }
 
 void output_kernel::set_param(uint32_t index, double value) noexcept {
@@ -46,11 +49,12 @@ process_status output_kernel::process(process_context& ctx) noexcept {
 }
 
 node_info output_info() {
+  using namespace describe;
   node_info info;
   info.type = "audio.output";
   info.summary = "Plays its input on the bound audio device";
-  info.ports = {{"in", port_dir::in, media_kind::audio, 0, {}}};
-  info.params = {{"level", param_type::real, -120, 24, 0, "dB", "Output level"}};
+  info.ports = {input("in", media_kind::audio)};
+  info.params = {real("level", -120, 24, 0, "dB", "Output level")};
   info.needs_device = true;
   info.make = [] { return std::make_unique<output_kernel>(); };
   return info;

@@ -2,19 +2,22 @@
 
 #include <cmath>
 
+#include "nodes/core/describe.hpp"
+
 namespace sg {
 
 void pan_kernel::configure(const param_values& values) {
   pan_ = values.numbers[pan];
 }
 
-void pan_kernel::prepare(const audio_format& format, const port_layout& layout) {
+expected<void> pan_kernel::prepare(const audio_format& format, const port_layout& layout) {
   mono_ = layout.in_channels.empty() || layout.in_channels[0] <= 1;
   left_.prepare(format.sample_rate, 1.0f);
   right_.prepare(format.sample_rate, 1.0f);
   aim(pan_);
   left_.snap();
   right_.snap();
+  return {};
 }
 
 void pan_kernel::aim(double position) noexcept {
@@ -63,12 +66,12 @@ process_status pan_kernel::process(process_context& ctx) noexcept {
 }
 
 node_info pan_info() {
+  using namespace describe;
   node_info info;
   info.type = "audio.pan";
   info.summary = "Equal-power panner (mono in) or balance (stereo in), stereo out";
-  info.ports = {{"in", port_dir::in, media_kind::audio, 0, {}},
-                {"out", port_dir::out, media_kind::audio, 2, {}}};
-  info.params = {{"pan", param_type::real, -1, 1, 0, "", "-1 left, 0 center, 1 right"}};
+  info.ports = {input("in", media_kind::audio), output("out", media_kind::audio, 2)};
+  info.params = {real("pan", -1, 1, 0, "", "-1 left, 0 center, 1 right")};
   info.make = [] { return std::make_unique<pan_kernel>(); };
   return info;
 }

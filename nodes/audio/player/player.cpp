@@ -2,10 +2,11 @@
 
 #include <cmath>
 #include <memory>
-#include <stdexcept>
 
 #include <samplerate.h>
 #include <sndfile.h>
+
+#include "nodes/core/describe.hpp"
 
 namespace sg {
 
@@ -29,8 +30,8 @@ std::vector<float> read_all(SNDFILE* f, uint32_t channels) {
   }
 }
 
-std::vector<float> resample(const std::vector<float>& in, uint32_t channels, double ratio,
-                            const std::string& path) {
+expected<std::vector<float>> resample(const std::vector<float>& in, uint32_t channels, double ratio,
+                                      const std::string& path) {
   const auto frames = static_cast<long>(in.size() / channels);
   std::vector<float> out((static_cast<size_t>(std::ceil(frames * ratio)) + 64) * channels);
   SRC_DATA d{};
@@ -40,7 +41,7 @@ std::vector<float> resample(const std::vector<float>& in, uint32_t channels, dou
   d.output_frames = static_cast<long>(out.size() / channels);
   d.src_ratio = ratio;
   if (int err = src_simple(&d, SRC_SINC_MEDIUM_QUALITY, static_cast<int>(channels)))
-    throw std::runtime_error("audio.player: cannot resample '" + path + "': " + src_strerror(err));
+    return unexpected("audio.player: cannot resample '" + path + "': " + src_strerror(err));
   out.resize(static_cast<size_t>(d.output_frames_gen) * channels);
   return out;
 }
@@ -55,19 +56,23 @@ void player_kernel::configure(const param_values& values) {
   start_s_ = values.numbers[start];
 }
 
-void player_kernel::load(double device_rate) {
+expected<void> player_kernel::load(double device_rate) {
   if (path_.empty())
-    throw std::runtime_error("audio.player: no file given (parameter 'file')");
+    return unexpected("audio.player: no file given (parameter 'file')");
   SF_INFO info{};
   std::unique_ptr<SNDFILE, sndfile_closer> f{sf_open(path_.c_str(), SFM_READ, &info)};
   if (!f)
-    throw std::runtime_error("audio.player: cannot open '" + path_ + "': " + sf_strerror(nullptr));
+    return unexpected("audio.player: cannot open '" + path_ + "': " + sf_strerror(nullptr));
   const auto channels = static_cast<uint32_t>(info.channels);
   std::vector<float> data = read_all(f.get(), channels);
   if (data.empty())
-    throw std::runtime_error("audio.player: '" + path_ + "' holds no audio frames");
-  if (static_cast<double>(info.samplerate) != device_rate)
-    data = resample(data, channels, device_rate / info.samplerate, path_);
+    return unexpected("audio.player: '" + path_ + "' holds no audio frames");
+  if (static_cast<double>(info.samplerate) != device_rate) {
+    auto resampled = resample(data, channels, device_rate / info.samplerate, path_);
+    if (!resampled)
+      return unexpected(resampled.error());
+    data = std::move(*resampled);
+  }
   // Fold to stereo: mono feeds both sides, channel c lands on c % 2.
   length_ = data.size() / channels;
   for (auto& s : samples_)
@@ -77,20 +82,23 @@ void player_kernel::load(double device_rate) {
       samples_[c & 1][f] += data[f * channels + c];
   if (channels == 1)
     samples_[1] = samples_[0];
+  return {};
 }
 
-void player_kernel::prepare(const audio_format& format, const port_layout&) {
-  load(format.sample_rate);
+expected<void> player_kernel::prepare(const audio_format& format, const port_layout&) {
+  if (auto loaded = load(format.sample_rate); !loaded)
+    return loaded;
   start_frame_ = static_cast<uint64_t>(std::llround(start_s_ * format.sample_rate));
   if (start_frame_ >= length_)
-    throw std::runtime_error("audio.player: start " + std::to_string(start_s_) +
-                             " s is past the end of '" + path_ + "' (" +
-                             std::to_string(length_ / format.sample_rate) + " s)");
+    return unexpected("audio.player: start " + std::to_string(start_s_) +
+                      " s is past the end of '" + path_ + "' (" +
+                      std::to_string(length_ / format.sample_rate) + " s)");
   fade_frames_ = std::max<uint32_t>(1, static_cast<uint32_t>(format.sample_rate / 1000));
   gain_.prepare(format.sample_rate, db_to_gain(level_db_));
   main_ = tail_ = playhead{};
   if (mode_ != play_mode::trigger)
     main_ = {true, start_frame_, 1.0f, 0};
+  return {};
 }
 
 void player_kernel::set_param(uint32_t index, double value) noexcept {
@@ -162,21 +170,19 @@ process_status player_kernel::process(process_context& ctx) noexcept {
 }
 
 node_info player_info() {
+  using namespace describe;
   node_info info;
   info.type = "audio.player";
   info.summary = "Sound file player: loop, one-shot or triggered";
-  info.ports = {{"out", port_dir::out, media_kind::audio, 2, {}}};
-  param_info file_param{"file", param_type::string, 0, 0, 0, "", "Path of the sound file"};
-  file_param.live = false;
-  param_info mode_param{"mode", param_type::enumeration, 0, 2, 0, "",
-                        "loop, oneshot (once at start) or trigger (once per trigger event)"};
-  mode_param.choices = {"loop", "oneshot", "trigger"};
-  mode_param.live = false;
-  param_info start_param{"start", param_type::real, 0, HUGE_VAL, 0, "s",
-                         "Where playback starts in the file"};
-  start_param.live = false;
-  info.params = {file_param, mode_param,
-                 {"level", param_type::real, -120, 24, 0, "dB", "Playback level"}, start_param};
+  info.ports = {output("out", media_kind::audio, 2)};
+  info.params = {
+    text("file", "", "Path of the sound file"),
+    choice("mode", {"loop", "oneshot", "trigger"}, 0,
+           "loop, oneshot (once at start) or trigger (once per trigger event)")
+      .on_rebuild(),
+    real("level", -120, 24, 0, "dB", "Playback level"),
+    real("start", 0, HUGE_VAL, 0, "s", "Where playback starts in the file").on_rebuild(),
+  };
   info.accepts_events = true;
   info.make = [] { return std::make_unique<player_kernel>(); };
   return info;

@@ -19,8 +19,8 @@
 ///             Notes are ignored.
 /// Loading:    prepare (control thread) decodes the whole file into memory and, when its rate
 ///             differs from the device's, converts it with libsamplerate (sinc, medium
-///             quality). It throws std::runtime_error naming the path and libsndfile's reason
-///             when the file cannot be read, so the plan does not compile. Meant for samples
+///             quality). It fails with the path and libsndfile's reason when the file cannot
+///             be read, so the plan does not compile. Meant for samples
 ///             and loops rather than hour-long recordings.
 /// Threads:    configure/prepare on a control thread; set_param/process on the realtime thread,
 ///             which only copies from the decoded buffer.
@@ -39,7 +39,7 @@ public:
   enum class play_mode : uint8_t { loop, oneshot, trigger };
 
   void configure(const param_values& values) override;
-  void prepare(const audio_format& format, const port_layout& layout) override;
+  expected<void> prepare(const audio_format& format, const port_layout& layout) override;
   void set_param(uint32_t index, double value) noexcept SG_NONBLOCKING override;
   process_status process(process_context& ctx) noexcept SG_NONBLOCKING override;
 
@@ -51,7 +51,8 @@ private:
     uint32_t fade = 0;    // frames of fade-out left (tail only)
   };
 
-  void load(double device_rate);
+  /// Reads the whole file, resampled to the device rate and folded to stereo.
+  expected<void> load(double device_rate);
   void render(const audio_bus& out, uint32_t from, uint32_t to) noexcept SG_NONBLOCKING;
   void start_playing(float gain) noexcept SG_NONBLOCKING;
   void stop_playing() noexcept SG_NONBLOCKING;

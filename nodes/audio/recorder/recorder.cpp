@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
+
+#include "nodes/core/describe.hpp"
 
 namespace sg {
 
@@ -31,32 +32,32 @@ void recorder_kernel::configure(const param_values& values) {
   buffer_s_ = std::clamp(values.numbers[buffer], 0.1, 10.0);
 }
 
-void recorder_kernel::open(double sample_rate) {
+expected<void> recorder_kernel::open(double sample_rate) {
   if (path_.empty())
-    throw std::runtime_error("audio.recorder: no file given (parameter 'file')");
+    return unexpected("audio.recorder: no file given (parameter 'file')");
   SF_INFO info{};
   info.samplerate = static_cast<int>(std::lround(sample_rate));
   info.channels = static_cast<int>(channels_);
   info.format = sndfile_format(format_, bits_);
   if (!sf_format_check(&info))
-    throw std::runtime_error("audio.recorder: libsndfile cannot write " +
-                             std::to_string(channels_) + " channels in this format to '" +
-                             path_ + "'");
+    return unexpected("audio.recorder: libsndfile cannot write " + std::to_string(channels_) +
+                      " channels in this format to '" + path_ + "'");
   sndfile_ = sf_open(path_.c_str(), SFM_WRITE, &info);
   if (!sndfile_)
-    throw std::runtime_error("audio.recorder: cannot create '" + path_ + "': " +
-                             sf_strerror(nullptr));
+    return unexpected("audio.recorder: cannot create '" + path_ + "': " + sf_strerror(nullptr));
   // Clip rather than wrap when a float sample beyond +-1 becomes an integer.
   sf_command(sndfile_, SFC_SET_CLIPPING, nullptr, SF_TRUE);
   // Keep the WAV header valid after every write, so a crash loses only the unwritten ring.
   if (format_ == 0)
     sf_command(sndfile_, SFC_SET_UPDATE_HEADER_AUTO, nullptr, SF_TRUE);
+  return {};
 }
 
-void recorder_kernel::prepare(const audio_format& fmt, const port_layout& layout) {
+expected<void> recorder_kernel::prepare(const audio_format& fmt, const port_layout& layout) {
   stop_writer();
   channels_ = layout.in_channels.empty() ? 1 : std::max<uint32_t>(layout.in_channels[0], 1);
-  open(fmt.sample_rate);
+  if (auto opened = open(fmt.sample_rate); !opened)
+    return opened;
   const size_t ring_frames =
     std::max<size_t>(static_cast<size_t>(buffer_s_ * fmt.sample_rate), 4 * fmt.max_block);
   ring_ = std::make_unique<boost::lockfree::spsc_queue<float>>(ring_frames * channels_);
@@ -69,6 +70,7 @@ void recorder_kernel::prepare(const audio_format& fmt, const port_layout& layout
   frames_since_post_ = post_interval_;
   stop_.store(false);
   writer_ = std::thread([this] { writer_loop(); });
+  return {};
 }
 
 void recorder_kernel::stop_writer() {
@@ -152,21 +154,19 @@ process_status recorder_kernel::process(process_context& ctx) noexcept {
 }
 
 node_info recorder_info() {
+  using namespace describe;
   node_info info;
   info.type = "audio.recorder";
   info.summary = "Records its input to a WAV or FLAC file (written off the realtime thread)";
-  info.ports = {{"in", port_dir::in, media_kind::audio, 0, {}}};
-  param_info file_param{"file", param_type::string, 0, 0, 0, "", "Path of the file to write"};
-  param_info format_param{"format", param_type::enumeration, 0, 1, 0, "", "File format"};
-  format_param.choices = {"wav", "flac"};
-  param_info bits_param{"bits", param_type::enumeration, 0, 2, 1, "",
-                        "Sample format (FLAC: float writes 24-bit)"};
-  bits_param.choices = {"16", "24", "float"};
-  param_info buffer_param{"buffer", param_type::real, 0.1, 10, 1, "s",
-                          "Ring buffer between the audio thread and the writer"};
-  info.params = {file_param, format_param, bits_param, buffer_param};
-  for (auto& p : info.params)
-    p.live = false;
+  info.ports = {input("in", media_kind::audio)};
+  info.params = {
+    text("file", "", "Path of the file to write"),
+    choice("format", {"wav", "flac"}, 0, "File format").on_rebuild(),
+    choice("bits", {"16", "24", "float"}, 1, "Sample format (FLAC: float writes 24-bit)")
+      .on_rebuild(),
+    real("buffer", 0.1, 10, 1, "s", "Ring buffer between the audio thread and the writer")
+      .on_rebuild(),
+  };
   info.make = [] { return std::make_unique<recorder_kernel>(); };
   return info;
 }

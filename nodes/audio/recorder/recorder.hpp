@@ -21,10 +21,10 @@
 ///             when a block fits again, so the sum of values[1] is every frame dropped. A write
 ///             that libsndfile refuses (disk full) is reported the same way with values[0] = 2
 ///             (recorder_write_failed) and the frames lost.
-/// Threads:    configure on a control thread; prepare (control) opens the file (throwing
-///             std::runtime_error with the path and libsndfile's reason if it cannot) and starts
-///             the writer thread; the destructor (control) stops it, writes what is left and
-///             closes the file. process runs on the realtime thread and never blocks.
+/// Threads:    configure on a control thread; prepare (control) opens the file (failing with
+///             the path and libsndfile's reason if it cannot) and starts the writer thread;
+///             the destructor (control) stops it, writes what is left and closes the file.
+///             process runs on the realtime thread and never blocks.
 
 #include <atomic>
 #include <chrono>
@@ -49,12 +49,13 @@ public:
 
   ~recorder_kernel() override;
   void configure(const param_values& values) override;
-  void prepare(const audio_format& format, const port_layout& layout) override;
+  expected<void> prepare(const audio_format& format, const port_layout& layout) override;
   void set_param(uint32_t index, double value) noexcept SG_NONBLOCKING override;
   process_status process(process_context& ctx) noexcept SG_NONBLOCKING override;
 
 private:
-  void open(double sample_rate);
+  /// Creates the file for `channels_` channels at `sample_rate`.
+  expected<void> open(double sample_rate);
   void stop_writer();
   void writer_loop();
   /// thread: writer (or control once the writer is gone). Writes what the ring holds.

@@ -7,6 +7,8 @@
 #include <xmmintrin.h>
 #endif
 
+#include "nodes/core/describe.hpp"
+
 namespace sg {
 
 namespace {
@@ -93,7 +95,7 @@ void reverb_kernel::configure(const param_values& values) {
   initial_ = values;
 }
 
-void reverb_kernel::prepare(const audio_format& format, const port_layout& layout) {
+expected<void> reverb_kernel::prepare(const audio_format& format, const port_layout& layout) {
   sample_rate_ = format.sample_rate;
   in_channels_ = layout.in_channels.empty() ? 1 : std::max<uint32_t>(layout.in_channels[0], 1);
   const double size_scale = std::clamp(initial_.numbers[size], 0.1, 1.0);
@@ -115,6 +117,7 @@ void reverb_kernel::prepare(const audio_format& format, const port_layout& layou
   set_param(predelay, initial_.numbers[predelay]);
   predelay_now_ = predelay_target_;
   mix_.prepare(sample_rate_, static_cast<float>(std::clamp(initial_.numbers[mix], 0.0, 1.0)));
+  return {};
 }
 
 void reverb_kernel::update_absorbers() noexcept {
@@ -210,21 +213,18 @@ process_status reverb_kernel::process(process_context& ctx) noexcept {
 }
 
 node_info reverb_info() {
+  using namespace describe;
   node_info info;
   info.type = "audio.reverb";
   info.summary = "Stereo algorithmic reverb (feedback delay network) with RT60 decay control";
-  info.ports = {{"in", port_dir::in, media_kind::audio, 0, {}},
-                {"out", port_dir::out, media_kind::audio, 2, {}}};
-  param_info size_param{"size", param_type::real, 0.1, 1, 0.7, "",
-                        "Room size: scales the delay lengths"};
-  size_param.live = false;
+  info.ports = {input("in", media_kind::audio), output("out", media_kind::audio, 2)};
   info.params = {
-    {"decay", param_type::real, 0.1, 20, 2, "s", "RT60 at low and mid frequencies"},
-    {"damping", param_type::real, 0, 1, 0.5, "",
-     "High-frequency damping: RT60 at Nyquist is decay * (1 - 0.9 damping)"},
-    {"predelay", param_type::real, 0, max_predelay_ms, 10, "ms", "Delay before the reverb"},
-    {"mix", param_type::real, 0, 1, 0.3, "", "Dry/wet balance (0 dry, 1 wet)"},
-    size_param,
+    real("decay", 0.1, 20, 2, "s", "RT60 at low and mid frequencies"),
+    real("damping", 0, 1, 0.5, "",
+         "High-frequency damping: RT60 at Nyquist is decay * (1 - 0.9 damping)"),
+    real("predelay", 0, max_predelay_ms, 10, "ms", "Delay before the reverb"),
+    real("mix", 0, 1, 0.3, "", "Dry/wet balance (0 dry, 1 wet)"),
+    real("size", 0.1, 1, 0.7, "", "Room size: scales the delay lengths").on_rebuild(),
   };
   info.keeps_history = true;
   info.make = [] { return std::make_unique<reverb_kernel>(); };

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "nodes/core/describe.hpp"
+
 namespace sg {
 
 void sine_kernel::configure(const param_values& values) {
@@ -9,9 +11,10 @@ void sine_kernel::configure(const param_values& values) {
   level_db_ = static_cast<float>(values.numbers[level]);
 }
 
-void sine_kernel::prepare(const audio_format& format, const port_layout&) {
+expected<void> sine_kernel::prepare(const audio_format& format, const port_layout&) {
   sample_rate_ = format.sample_rate;
   gain_.prepare(sample_rate_, db_to_gain(level_db_));
+  return {};
 }
 
 void sine_kernel::set_param(uint32_t index, double value) noexcept {
@@ -33,13 +36,14 @@ process_status sine_kernel::process(process_context& ctx) noexcept {
 }
 
 node_info sine_info() {
+  using namespace describe;
   node_info info;
   info.type = "audio.sine";
   info.summary = "Sine oscillator";
-  info.ports = {{"out", port_dir::out, media_kind::audio, 1, {}}};
+  info.ports = {output("out", media_kind::audio, 1)};
   info.params = {
-    {"frequency", param_type::real, 1, 20000, 440, "Hz", "Oscillator frequency"},
-    {"level", param_type::real, -120, 0, -12, "dBFS", "Output level (-120 is silence)"},
+    real("frequency", 1, 20000, 440, "Hz", "Oscillator frequency"),
+    real("level", -120, 0, -12, "dBFS", "Output level (-120 is silence)"),
   };
   info.make = [] { return std::make_unique<sine_kernel>(); };
   return info;

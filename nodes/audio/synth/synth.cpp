@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "nodes/core/describe.hpp"
+
 namespace sg {
 
 namespace {
@@ -60,13 +62,14 @@ void synth_kernel::configure(const param_values& values) {
   n_voices_ = static_cast<uint32_t>(clamp(std::lround(values.numbers[voices]), 1, max_voices));
 }
 
-void synth_kernel::prepare(const audio_format& format, const port_layout&) {
+expected<void> synth_kernel::prepare(const audio_format& format, const port_layout&) {
   sample_rate_ = format.sample_rate;
   for (uint32_t i = waveform; i <= resonance; ++i)
     set_param(i, initial_.numbers[i]);
   level_.prepare(sample_rate_, db_to_gain(initial_.numbers[level]));
   cutoff_now_ = cutoff_target_;
   update_filter(0);
+  return {};
 }
 
 double synth_kernel::segment_coeff(double ms, double ratio) const noexcept {
@@ -263,25 +266,22 @@ process_status synth_kernel::process(process_context& ctx) noexcept {
 }
 
 node_info synth_info() {
+  using namespace describe;
   node_info info;
   info.type = "audio.synth";
   info.summary = "Polyphonic subtractive synthesizer played by notes";
-  info.ports = {{"out", port_dir::out, media_kind::audio, 1, {}}};
-  param_info voices_param{"voices", param_type::integer, 1, synth_kernel::max_voices, 8, "",
-                          "Polyphony: notes that can sound at once"};
-  voices_param.live = false;
-  param_info wave{"waveform", param_type::enumeration, 0, 3, 1, "", "Oscillator waveform"};
-  wave.choices = {"sine", "saw", "square", "triangle"};
+  info.ports = {output("out", media_kind::audio, 1)};
   info.params = {
-    voices_param,
-    wave,
-    {"attack", param_type::real, 0, 10000, 5, "ms", "Envelope attack: linear rise to full level"},
-    {"decay", param_type::real, 0, 10000, 100, "ms", "Envelope decay toward the sustain level"},
-    {"sustain", param_type::real, 0, 1, 0.7, "", "Envelope level held while a note is on"},
-    {"release", param_type::real, 0, 10000, 200, "ms", "Envelope fall to silence after note off"},
-    {"level", param_type::real, -120, 0, -12, "dBFS", "Level of one full-velocity voice"},
-    {"cutoff", param_type::real, 20, 20000, 8000, "Hz", "Lowpass cutoff of every voice"},
-    {"resonance", param_type::real, 0, 1, 0, "", "Lowpass resonance (Q 0.707 to ~20)"},
+    integer("voices", 1, synth_kernel::max_voices, 8, "", "Polyphony: notes that can sound at once")
+      .on_rebuild(),
+    choice("waveform", {"sine", "saw", "square", "triangle"}, 1, "Oscillator waveform"),
+    real("attack", 0, 10000, 5, "ms", "Envelope attack: linear rise to full level"),
+    real("decay", 0, 10000, 100, "ms", "Envelope decay toward the sustain level"),
+    real("sustain", 0, 1, 0.7, "", "Envelope level held while a note is on"),
+    real("release", 0, 10000, 200, "ms", "Envelope fall to silence after note off"),
+    real("level", -120, 0, -12, "dBFS", "Level of one full-velocity voice"),
+    real("cutoff", 20, 20000, 8000, "Hz", "Lowpass cutoff of every voice"),
+    real("resonance", 0, 1, 0, "", "Lowpass resonance (Q 0.707 to ~20)"),
   };
   info.accepts_events = true;
   info.keeps_history = true;

@@ -1,10 +1,12 @@
 #include "nodes/video/camera/camera.hpp"
 
+#include "nodes/core/describe.hpp"
 #include "nodes/video/core/video_params.hpp"
 
 namespace sg::video {
 
 node_info camera_info() {
+  using namespace describe;
   node_info info;
   info.type = "video.camera";
   info.summary = "V4L2 camera (v4l2src)";

@@ -14,54 +14,39 @@ const char* background_nick(int choice) {
 
 class compositor_element final : public element {
 public:
-  bool build(const build_context& ctx, std::string& error) override {
+  expected<void> build(const build_context& ctx) override {
     values_ = ctx.values.numbers;
     const int inputs = static_cast<int>(values_[cp_inputs]);
     width_ = values_[cp_width] > 0 ? static_cast<int>(values_[cp_width]) : ctx.width;
     height_ = values_[cp_height] > 0 ? static_cast<int>(values_[cp_height]) : ctx.height;
     make_bin(ctx.id);
-    mixer_ = add("compositor", "mix", error);
-    GstElement* caps = mixer_ ? add("capsfilter", "size", error) : nullptr;
+    auto mixer = add("compositor", "mix");
+    auto caps = mixer ? add("capsfilter", "size") : mixer;
     if (!caps)
-      return false;
+      return unexpected(caps.error());
+    mixer_ = *mixer;
     static const char* formats[] = {"I420", "AYUV", "BGRA", "RGBA"};
     const char* format = formats[static_cast<int>(values_[cp_format])];
     GstCaps* c = raw_caps(width_, height_, ctx.fps, format);
-    g_object_set(caps, "caps", c, nullptr);
+    g_object_set(*caps, "caps", c, nullptr);
     gst_caps_unref(c);
-    gst_element_link(mixer_, caps);
+    gst_element_link(mixer_, *caps);
     // Each input arrives in the blending format: videoconvert is passthrough for a source that
     // can produce it (its caps query asks for it), and converts once otherwise. Left to
     // itself, a source would negotiate whatever format is first in its list (often a
     // high-depth one) and the compositor would convert every frame of every input.
     GstCaps* input_caps = raw_caps(0, 0, 0, format);
     for (int i = 1; i <= inputs; ++i) {
-      const std::string n = std::to_string(i);
-      layer l;
-      GstElement* conv = add("videoconvert", "convert" + n, error);
-      GstElement* fmt = conv ? add("capsfilter", "format" + n, error) : nullptr;
-      l.crop = fmt ? add("videocrop", "crop" + n, error) : nullptr;
-      if (!l.crop) {
+      if (auto added = add_input(i, input_caps); !added) {
         gst_caps_unref(input_caps);
-        return false;
-      }
-      g_object_set(fmt, "caps", input_caps, nullptr);
-      gst_element_link_many(conv, fmt, l.crop, nullptr);
-      GstPad* crop_src = gst_element_get_static_pad(l.crop, "src");
-      l.pad = gst_element_request_pad_simple(mixer_, "sink_%u");
-      gst_pad_link(crop_src, l.pad);
-      gst_object_unref(crop_src);
-      layers_.push_back(l);
-      if (!ghost(conv, "sink", "in" + n, error)) {
-        gst_caps_unref(input_caps);
-        return false;
+        return added;
       }
     }
     gst_caps_unref(input_caps);
-    set(cp_background, values_[cp_background], {});
+    (void)set(cp_background, values_[cp_background], {});  // cannot fail
     for (int i = 1; i <= inputs; ++i)
       apply_layer(i);
-    return ghost(caps, "src", "out", error);
+    return ghost(*caps, "src", "out");
   }
 
   ~compositor_element() override {
@@ -69,21 +54,21 @@ public:
       gst_object_unref(l.pad);
   }
 
-  std::optional<std::string> set(int index, double value, const std::string&) override {
+  expected<void> set(int index, double value, const std::string&) override {
     if (index < 0 || index >= static_cast<int>(values_.size()))
-      return "no such parameter";
+      return unexpected("no such parameter");
     values_[index] = value;
     if (index == cp_background) {
       gst_util_set_object_arg(G_OBJECT(mixer_), "background",
                               background_nick(static_cast<int>(std::lround(value))));
-      return std::nullopt;
+      return {};
     }
     if (index >= cp_first_layer) {
       const int input = (index - cp_first_layer) / layer_params + 1;
       if (input <= static_cast<int>(layers_.size()))
         apply_layer(input);
     }
-    return std::nullopt;
+    return {};
   }
 
   bool poll() override {
@@ -135,6 +120,27 @@ private:
     int source_width = 0, source_height = 0;
     layer_crop crop_now;  // what the crop element cuts now
   };
+
+  /// Input `i` (1-based): videoconvert ! capsfilter (`input_caps`) ! videocrop into a request
+  /// pad of the compositor, its sink ghosted as "in<i>".
+  expected<void> add_input(int i, GstCaps* input_caps) {
+    const std::string n = std::to_string(i);
+    auto conv = add("videoconvert", "convert" + n);
+    auto fmt = conv ? add("capsfilter", "format" + n) : conv;
+    auto crop = fmt ? add("videocrop", "crop" + n) : fmt;
+    if (!crop)
+      return unexpected(crop.error());
+    layer l;
+    l.crop = *crop;
+    g_object_set(*fmt, "caps", input_caps, nullptr);
+    gst_element_link_many(*conv, *fmt, l.crop, nullptr);
+    GstPad* crop_src = gst_element_get_static_pad(l.crop, "src");
+    l.pad = gst_element_request_pad_simple(mixer_, "sink_%u");
+    gst_pad_link(crop_src, l.pad);
+    gst_object_unref(crop_src);
+    layers_.push_back(l);
+    return ghost(*conv, "sink", "in" + n);
+  }
 
   layer_geometry geometry(int input) const {
     auto v = [&](layer_param p) { return static_cast<int>(values_[layer_index(input, p)]); };

@@ -18,48 +18,41 @@ void element::make_bin(const std::string& id) {
   bin_ = gst_bin_new(id.c_str());
 }
 
-GstElement* element::add(const char* factory, const std::string& name, std::string& error) {
+expected<GstElement*> element::add(const char* factory, const std::string& name) {
   GstElement* e = gst_element_factory_make(factory, name.c_str());
-  if (!e) {
-    error = std::string("GStreamer element '") + factory + "' is not installed (package " +
-            package_of(factory) + ")";
-    return nullptr;
-  }
+  if (!e)
+    return unexpected(std::string("GStreamer element '") + factory +
+                      "' is not installed (package " + package_of(factory) + ")");
   gst_bin_add(GST_BIN(bin_), e);
   return e;
 }
 
-bool element::ghost(GstElement* e, const char* pad, const std::string& name,
-                    std::string& error) {
+expected<void> element::ghost(GstElement* e, const char* pad, const std::string& name) {
   GstPad* target = gst_element_get_static_pad(e, pad);
   if (!target)
     target = gst_element_request_pad_simple(e, pad);
-  if (!target) {
-    error = "no pad '" + std::string(pad) + "' on " + GST_OBJECT_NAME(e);
-    return false;
-  }
+  if (!target)
+    return unexpected("no pad '" + std::string(pad) + "' on " + GST_OBJECT_NAME(e));
   GstPad* g = gst_ghost_pad_new(name.c_str(), target);
   gst_object_unref(target);
   gst_pad_set_active(g, TRUE);
   gst_element_add_pad(bin_, g);
-  return true;
+  return {};
 }
 
-bool element::format_chain(int w, int h, int fps, GstElement*& head, GstElement*& tail,
-                           std::string& error) {
-  GstElement* conv = add("videoconvert", "convert", error);
-  GstElement* scale = conv ? add("videoscale", "scale", error) : nullptr;
-  GstElement* rate = scale ? add("videorate", "rate", error) : nullptr;
-  GstElement* caps = rate ? add("capsfilter", "format", error) : nullptr;
+expected<element::chain_ends> element::format_chain(int w, int h, int fps) {
+  // Each step passes the first failure on instead of adding more elements.
+  auto conv = add("videoconvert", "convert");
+  auto scale = conv ? add("videoscale", "scale") : conv;
+  auto rate = scale ? add("videorate", "rate") : scale;
+  auto caps = rate ? add("capsfilter", "format") : rate;
   if (!caps)
-    return false;
+    return unexpected(caps.error());
   GstCaps* c = raw_caps(w, h, fps);
-  g_object_set(caps, "caps", c, nullptr);
+  g_object_set(*caps, "caps", c, nullptr);
   gst_caps_unref(c);
-  gst_element_link_many(conv, scale, rate, caps, nullptr);
-  head = conv;
-  tail = caps;
-  return true;
+  gst_element_link_many(*conv, *scale, *rate, *caps, nullptr);
+  return chain_ends{*conv, *caps};
 }
 
 const element_factory* find_element_factory(std::string_view type) {

@@ -5,16 +5,26 @@
 /// effective parameters; live parameters are applied from the device actor's own thread
 /// (never a streaming thread) through GObject properties, which GStreamer guards with the
 /// object lock, so a change lands between two frames.
+///
+/// Failures follow nodes/core/expected.hpp: `build`, `set` and the helpers return
+/// `expected`, the message saying what is wrong without the node's name (the pipeline
+/// prefixes "node 'id' (type): "). A helper's failure is passed on as it is, and a run of
+/// `add`s stops at the first that fails:
+///
+///   auto src = add("videotestsrc", "src");
+///   auto caps = src ? add("capsfilter", "caps") : src;
+///   if (!caps)
+///     return unexpected(caps.error());  // "GStreamer element '...' is not installed ..."
 
 #include <gst/gst.h>
 
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "nodes/core/expected.hpp"
 #include "nodes/core/node_info.hpp"
 
 namespace sg::video {
@@ -39,15 +49,13 @@ public:
   virtual ~element() = default;
 
   /// thread: control. Creates the node's bin, named after the node id, with ghost pads named
-  /// after its ports ("out", "in", "in1".."inN"). False and `error` (without the node's name:
-  /// the caller prefixes it) when the node cannot be built: bad fragment, missing file...
-  virtual bool build(const build_context& ctx, std::string& error) = 0;
+  /// after its ports ("out", "in", "in1".."inN"); fails when the node cannot be built: bad
+  /// fragment, missing file...
+  virtual expected<void> build(const build_context& ctx) = 0;
 
   /// thread: device actor. A live parameter changed to `value` (numbers, bools, choice
-  /// index) or `text` (string parameters). An error means nothing was changed.
-  virtual std::optional<std::string> set(int index, double value, const std::string& text) {
-    return std::nullopt;
-  }
+  /// index) or `text` (string parameters). A failure means nothing was changed.
+  virtual expected<void> set(int index, double value, const std::string& text) { return {}; }
 
   /// thread: device actor, after the pipeline started and on every tick. True when something
   /// the node shows changed by itself (a compositor input negotiated its size).
@@ -59,15 +67,19 @@ public:
 protected:
   /// Makes `bin_` named `id`; helpers below add elements and ghost pads to it.
   void make_bin(const std::string& id);
-  /// Creates `factory` named `name` inside the bin; null and `error` when the element does
-  /// not exist on this machine (names the Debian package that ships it when known).
-  GstElement* add(const char* factory, const std::string& name, std::string& error);
-  /// Exposes `pad` of `e` as the bin's ghost pad `name`.
-  bool ghost(GstElement* e, const char* pad, const std::string& name, std::string& error);
+  /// Creates `factory` named `name` inside the bin; fails when the element does not exist on
+  /// this machine (naming the Debian package that ships it when known).
+  expected<GstElement*> add(const char* factory, const std::string& name);
+  /// Exposes `pad` of `e` as the bin's ghost pad `name`; fails when `e` has no such pad.
+  expected<void> ghost(GstElement* e, const char* pad, const std::string& name);
+  /// The two ends of a chain of elements inside the bin.
+  struct chain_ends {
+    GstElement* head = nullptr;  // its sink pad takes the input
+    GstElement* tail = nullptr;  // its src pad gives the output
+  };
   /// videoconvert ! videoscale ! videorate ! capsfilter (w x h at fps) inside the bin, linked;
-  /// `head` is the first element, `tail` the capsfilter.
-  bool format_chain(int w, int h, int fps, GstElement*& head, GstElement*& tail,
-                    std::string& error);
+  /// `head` is the videoconvert, `tail` the capsfilter.
+  expected<chain_ends> format_chain(int w, int h, int fps);
 
   GstElement* bin_ = nullptr;
 };

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "nodes/core/expected.hpp"
 #include "nodes/core/node_info.hpp"
 
 namespace sg::video {
@@ -28,9 +29,8 @@ enum framesrc_param : int { fs_width, fs_height };
 node_info framesrc_info();
 std::unique_ptr<element> make_framesrc_element();
 
-/// thread: device actor. Copies one RGBA frame into the node's appsrc; false and `error` when
-/// `e` is not a framesrc or the frame does not match its size.
-bool push_frame(element& e, const std::string& data, int width, int height, int stride,
-                std::string& error);
+/// thread: device actor. Copies one RGBA frame into the node's appsrc; fails when `e` is not
+/// a framesrc or the frame does not match its size.
+expected<void> push_frame(element& e, const std::string& data, int width, int height, int stride);
 
 } // namespace sg::video

@@ -11,35 +11,32 @@ namespace {
 
 class framesrc_element final : public element {
 public:
-  bool build(const build_context& ctx, std::string& error) override {
+  expected<void> build(const build_context& ctx) override {
     width_ = static_cast<int>(ctx.values.numbers[fs_width]);
     height_ = static_cast<int>(ctx.values.numbers[fs_height]);
     fps_ = ctx.fps;
     make_bin(ctx.id);
-    src_ = add("appsrc", "frames", error);
-    GstElement* conv = src_ ? add("videoconvert", "convert", error) : nullptr;
+    auto src = add("appsrc", "frames");
+    auto conv = src ? add("videoconvert", "convert") : src;
     if (!conv)
-      return false;
+      return unexpected(conv.error());
+    src_ = *src;
     GstCaps* caps = raw_caps(width_, height_, ctx.fps, "RGBA");
     g_object_set(src_, "caps", caps, "is-live", TRUE, "format", GST_FORMAT_TIME,
                  "do-timestamp", TRUE, "max-buffers", static_cast<guint64>(4), "leaky-type", 2,
                  nullptr);
     gst_caps_unref(caps);
-    gst_element_link(src_, conv);
-    return ghost(conv, "src", "out", error);
+    gst_element_link(src_, *conv);
+    return ghost(*conv, "src", "out");
   }
 
-  bool push(const std::string& data, int width, int height, int stride, std::string& error) {
-    if (width != width_ || height != height_) {
-      error = "frame is " + std::to_string(width) + "x" + std::to_string(height) +
-              ", expected " + std::to_string(width_) + "x" + std::to_string(height_);
-      return false;
-    }
+  expected<void> push(const std::string& data, int width, int height, int stride) {
+    if (width != width_ || height != height_)
+      return unexpected("frame is " + std::to_string(width) + "x" + std::to_string(height) +
+                        ", expected " + std::to_string(width_) + "x" + std::to_string(height_));
     const size_t row = static_cast<size_t>(width) * 4;
-    if (stride < static_cast<int>(row) || data.size() < static_cast<size_t>(stride) * height) {
-      error = "frame data is shorter than its size says";
-      return false;
-    }
+    if (stride < static_cast<int>(row) || data.size() < static_cast<size_t>(stride) * height)
+      return unexpected("frame data is shorter than its size says");
     GstBuffer* buf = gst_buffer_new_allocate(nullptr, row * height, nullptr);
     GstMapInfo map;
     gst_buffer_map(buf, &map, GST_MAP_WRITE);
@@ -48,7 +45,7 @@ public:
     gst_buffer_unmap(buf, &map);
     GST_BUFFER_DURATION(buf) = gst_util_uint64_scale_int(GST_SECOND, 1, fps_);
     gst_app_src_push_buffer(GST_APP_SRC(src_), buf);
-    return true;
+    return {};
   }
 
 private:
@@ -62,14 +59,11 @@ std::unique_ptr<element> make_framesrc_element() {
   return std::make_unique<framesrc_element>();
 }
 
-bool push_frame(element& e, const std::string& data, int width, int height, int stride,
-                std::string& error) {
+expected<void> push_frame(element& e, const std::string& data, int width, int height, int stride) {
   auto* f = dynamic_cast<framesrc_element*>(&e);
-  if (!f) {
-    error = "not a video.framesrc node";
-    return false;
-  }
-  return f->push(data, width, height, stride, error);
+  if (!f)
+    return unexpected("not a video.framesrc node");
+  return f->push(data, width, height, stride);
 }
 
 } // namespace sg::video

@@ -1,10 +1,12 @@
 #include "nodes/video/gst/gst.hpp"
 
+#include "nodes/core/describe.hpp"
 #include "nodes/video/core/video_params.hpp"
 
 namespace sg::video {
 
 node_info gst_info() {
+  using namespace describe;
   node_info info;
   info.type = "video.gst";
   info.summary = "Any GStreamer fragment (gst-launch syntax); element properties as parameters";

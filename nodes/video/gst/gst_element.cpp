@@ -15,14 +15,15 @@ std::string number(double x) {
   return buf;
 }
 
-/// `x` as a value of `ps`'s type, checked against its range; an error says why not.
-std::optional<std::string> to_gvalue(GParamSpec* ps, double x, GValue& v) {
+/// `x` as a value of `ps`'s type, checked against its range; fails saying why not.
+expected<void> to_gvalue(GParamSpec* ps, double x, GValue& v) {
   const GType type = G_PARAM_SPEC_VALUE_TYPE(ps);
   g_value_init(&v, type);
   const auto fundamental = G_TYPE_FUNDAMENTAL(type);
   const bool integral = fundamental != G_TYPE_FLOAT && fundamental != G_TYPE_DOUBLE;
   if (integral && x != std::floor(x))
-    return "expected a whole number for a property of type " + std::string(g_type_name(type));
+    return unexpected("expected a whole number for a property of type " +
+                      std::string(g_type_name(type)));
   switch (fundamental) {
     case G_TYPE_BOOLEAN: g_value_set_boolean(&v, x != 0); break;
     case G_TYPE_INT: g_value_set_int(&v, static_cast<int>(std::clamp(x, -2147483648.0, 2147483647.0))); break;
@@ -35,8 +36,8 @@ std::optional<std::string> to_gvalue(GParamSpec* ps, double x, GValue& v) {
     case G_TYPE_DOUBLE: g_value_set_double(&v, x); break;
     case G_TYPE_ENUM: g_value_set_enum(&v, static_cast<int>(x)); break;
     default:
-      return "properties of type " + std::string(g_type_name(type)) +
-             " cannot be set from a number; set it in the pipeline text";
+      return unexpected("properties of type " + std::string(g_type_name(type)) +
+                        " cannot be set from a number; set it in the pipeline text");
   }
   GValue copy = G_VALUE_INIT;
   g_value_init(&copy, type);
@@ -46,24 +47,25 @@ std::optional<std::string> to_gvalue(GParamSpec* ps, double x, GValue& v) {
                        (fundamental == G_TYPE_UINT && (x < 0 || x > 4294967295.0));
   g_value_unset(&copy);
   if (changed)
-    return number(x) + " is out of range for this property";
-  return std::nullopt;
+    return unexpected(number(x) + " is out of range for this property");
+  return {};
 }
 
 class gst_element final : public element {
 public:
-  bool build(const build_context& ctx, std::string& error) override {
+  expected<void> build(const build_context& ctx) override {
     const std::string& text = ctx.values.strings[gp_pipeline];
     GError* err = nullptr;
     GstElement* fragment = gst_parse_bin_from_description_full(
       text.c_str(), TRUE, nullptr, GST_PARSE_FLAG_FATAL_ERRORS, &err);
     if (err || !fragment) {
-      error = "pipeline '" + text + "' does not parse: " + (err ? err->message : "unknown error");
+      std::string why =
+        "pipeline '" + text + "' does not parse: " + (err ? err->message : "unknown error");
       if (err)
         g_error_free(err);
       if (fragment)
         gst_object_unref(fragment);
-      return false;
+      return unexpected(std::move(why));
     }
     make_bin(ctx.id);
     gst_bin_add(GST_BIN(bin_), fragment);
@@ -73,21 +75,20 @@ public:
       if (!p)
         continue;
       gst_object_unref(p);
-      if (!ghost(fragment, pad, port, error))
-        return false;
+      if (auto ghosted = ghost(fragment, pad, port); !ghosted)
+        return ghosted;
     }
     for (int slot = 1; slot <= gst_slots; ++slot) {
       const std::string& name = ctx.values.strings[gst_property_index(slot)];
       if (name.empty())
         continue;
-      if (!bind(slot, name, GST_BIN(fragment), error))
-        return false;
-      if (auto why = apply(slot, ctx.values.numbers[gst_value_index(slot)], false)) {
-        error = "value" + std::to_string(slot) + " for '" + name + "': " + *why;
-        return false;
-      }
+      if (auto bound = bind(slot, name, GST_BIN(fragment)); !bound)
+        return bound;
+      if (auto applied = apply(slot, ctx.values.numbers[gst_value_index(slot)], false); !applied)
+        return unexpected("value" + std::to_string(slot) + " for '" + name +
+                          "': " + applied.error());
     }
-    return true;
+    return {};
   }
 
   ~gst_element() override {
@@ -96,13 +97,14 @@ public:
         gst_object_unref(s.target);
   }
 
-  std::optional<std::string> set(int index, double value, const std::string&) override {
+  expected<void> set(int index, double value, const std::string&) override {
     const int slot = index - gst_value_index(1) + 1;
     if (slot < 1 || slot > gst_slots || !slots_[slot - 1].target)
-      return std::nullopt;
-    if (auto why = apply(slot, value, true))
-      return "value" + std::to_string(slot) + " (" + slots_[slot - 1].name + "): " + *why;
-    return std::nullopt;
+      return {};
+    if (auto applied = apply(slot, value, true); !applied)
+      return unexpected("value" + std::to_string(slot) + " (" + slots_[slot - 1].name +
+                        "): " + applied.error());
+    return {};
   }
 
 private:
@@ -112,41 +114,40 @@ private:
     GParamSpec* spec = nullptr;
   };
 
-  bool bind(int slot, const std::string& name, GstBin* fragment, std::string& error) {
+  /// Binds `slot` to the property `name` ("element.property") of the fragment.
+  expected<void> bind(int slot, const std::string& name, GstBin* fragment) {
     const std::string where = "property" + std::to_string(slot) + " '" + name + "'";
     const auto dot = name.rfind('.');
-    if (dot == std::string::npos || dot == 0 || dot + 1 == name.size()) {
-      error = where + ": expected element.property (the element named with name=...)";
-      return false;
-    }
+    if (dot == std::string::npos || dot == 0 || dot + 1 == name.size())
+      return unexpected(where + ": expected element.property (the element named with name=...)");
     const std::string el = name.substr(0, dot), prop = name.substr(dot + 1);
     GstElement* target = gst_bin_get_by_name(fragment, el.c_str());
-    if (!target) {
-      error = where + ": no element named '" + el + "' in the pipeline (give it name=" + el + ")";
-      return false;
-    }
+    if (!target)
+      return unexpected(where + ": no element named '" + el +
+                        "' in the pipeline (give it name=" + el + ")");
     GParamSpec* ps = g_object_class_find_property(G_OBJECT_GET_CLASS(target), prop.c_str());
     if (!ps || !(ps->flags & G_PARAM_WRITABLE)) {
-      error = where + ": element '" + el + "' (" +
-              GST_OBJECT_NAME(gst_element_get_factory(target)) + ") has no " +
-              (ps ? "writable " : "") + "property '" + prop + "'";
+      std::string why = where + ": element '" + el + "' (" +
+                        GST_OBJECT_NAME(gst_element_get_factory(target)) + ") has no " +
+                        (ps ? "writable " : "") + "property '" + prop + "'";
       gst_object_unref(target);
-      return false;
+      return unexpected(std::move(why));
     }
     slots_[slot - 1] = {name, target, ps};
-    return true;
+    return {};
   }
 
-  std::optional<std::string> apply(int slot, double x, bool playing) {
+  /// Sets the property bound to `slot` to `x`; fails, changing nothing, when it cannot.
+  expected<void> apply(int slot, double x, bool playing) {
     auto& s = slots_[slot - 1];
     if (playing && (s.spec->flags & (GST_PARAM_MUTABLE_READY | GST_PARAM_MUTABLE_PAUSED)))
-      return "GStreamer does not allow changing this property while playing";
+      return unexpected("GStreamer does not allow changing this property while playing");
     GValue v = G_VALUE_INIT;
-    auto why = to_gvalue(s.spec, x, v);
-    if (!why)
+    auto converted = to_gvalue(s.spec, x, v);
+    if (converted)
       g_object_set_property(G_OBJECT(s.target), s.spec->name, &v);
     g_value_unset(&v);
-    return why;
+    return converted;
   }
 
   slot slots_[gst_slots];

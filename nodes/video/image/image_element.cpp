@@ -9,30 +9,30 @@ namespace {
 
 class image_element final : public element {
 public:
-  bool build(const build_context& ctx, std::string& error) override {
+  expected<void> build(const build_context& ctx) override {
     const std::string& path = ctx.values.strings[im_path];
-    if (path.empty() || !std::filesystem::is_regular_file(path)) {
-      error = path.empty() ? "no file given (parameter path)"
-                           : "no such file '" + path + "' (parameter path)";
-      return false;
-    }
+    if (path.empty())
+      return unexpected("no file given (parameter path)");
+    if (!std::filesystem::is_regular_file(path))
+      return unexpected("no such file '" + path + "' (parameter path)");
     make_bin(ctx.id);
-    GstElement* src = add("filesrc", "file", error);
-    GstElement* decode = src ? add("decodebin", "decode", error) : nullptr;
-    freeze_ = decode ? add("imagefreeze", "freeze", error) : nullptr;
-    if (!freeze_)
-      return false;
-    g_object_set(src, "location", path.c_str(), nullptr);
-    gst_element_link(src, decode);
+    auto src = add("filesrc", "file");
+    auto decode = src ? add("decodebin", "decode") : src;
+    auto freeze = decode ? add("imagefreeze", "freeze") : decode;
+    if (!freeze)
+      return unexpected(freeze.error());
+    freeze_ = *freeze;
+    g_object_set(*src, "location", path.c_str(), nullptr);
+    gst_element_link(*src, *decode);
     const auto& v = ctx.values.numbers;
     const int w = v[im_width] > 0 ? static_cast<int>(v[im_width]) : ctx.width;
     const int h = v[im_height] > 0 ? static_cast<int>(v[im_height]) : ctx.height;
-    GstElement *head = nullptr, *tail = nullptr;
-    if (!format_chain(w, h, ctx.fps, head, tail, error))
-      return false;
-    gst_element_link(freeze_, head);
-    g_signal_connect(decode, "pad-added", G_CALLBACK(on_pad_added), this);
-    return ghost(tail, "src", "out", error);
+    auto chain = format_chain(w, h, ctx.fps);
+    if (!chain)
+      return unexpected(chain.error());
+    gst_element_link(freeze_, chain->head);
+    g_signal_connect(*decode, "pad-added", G_CALLBACK(on_pad_added), this);
+    return ghost(chain->tail, "src", "out");
   }
 
 private:

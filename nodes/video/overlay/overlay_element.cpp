@@ -9,18 +9,21 @@ namespace {
 
 class overlay_element final : public element {
 public:
-  bool build(const build_context& ctx, std::string& error) override {
+  expected<void> build(const build_context& ctx) override {
     make_bin(ctx.id);
-    text_ = add("textoverlay", "text", error);
-    if (!text_)
-      return false;
+    auto text = add("textoverlay", "text");
+    if (!text)
+      return unexpected(text.error());
+    text_ = *text;
     g_object_set(text_, "font-desc", ctx.values.strings[ov_font].c_str(), nullptr);
     for (int i = 0; i < static_cast<int>(ctx.values.numbers.size()); ++i)
-      set(i, ctx.values.numbers[i], ctx.values.strings[i]);
-    return ghost(text_, "video_sink", "in", error) && ghost(text_, "src", "out", error);
+      (void)set(i, ctx.values.numbers[i], ctx.values.strings[i]);  // cannot fail
+    if (auto in = ghost(text_, "video_sink", "in"); !in)
+      return in;
+    return ghost(text_, "src", "out");
   }
 
-  std::optional<std::string> set(int index, double value, const std::string& s) override {
+  expected<void> set(int index, double value, const std::string& s) override {
     static const char* halign[] = {"left", "center", "right"};
     static const char* valign[] = {"top", "center", "bottom"};
     const int n = static_cast<int>(std::lround(value));
@@ -36,7 +39,7 @@ public:
       case ov_shaded: g_object_set(text_, "shaded-background", n != 0, nullptr); break;
       default: break;
     }
-    return std::nullopt;
+    return {};
   }
 
 private:

@@ -1,10 +1,12 @@
 #include "nodes/video/player/player.hpp"
 
+#include "nodes/core/describe.hpp"
 #include "nodes/video/core/video_params.hpp"
 
 namespace sg::video {
 
 node_info player_info() {
+  using namespace describe;
   node_info info;
   info.type = "video.player";
   info.summary = "Plays a media file's video (uridecodebin), looping";

@@ -10,48 +10,46 @@ namespace {
 
 class player_element final : public element {
 public:
-  bool build(const build_context& ctx, std::string& error) override {
+  expected<void> build(const build_context& ctx) override {
     std::string uri = ctx.values.strings[pl_path];
-    if (uri.empty()) {
-      error = "no file given (parameter path)";
-      return false;
-    }
+    if (uri.empty())
+      return unexpected("no file given (parameter path)");
     if (!gst_uri_is_valid(uri.c_str())) {
       std::error_code ec;
       const auto abs = std::filesystem::absolute(uri, ec);
-      if (!std::filesystem::exists(abs)) {
-        error = "no such file '" + uri + "' (parameter path)";
-        return false;
-      }
+      if (!std::filesystem::exists(abs))
+        return unexpected("no such file '" + uri + "' (parameter path)");
       gchar* u = gst_filename_to_uri(abs.c_str(), nullptr);
       uri = u;
       g_free(u);
     }
     loop_ = ctx.values.numbers[pl_loop] >= 1;
     make_bin(ctx.id);
-    decode_ = add("uridecodebin", "decode", error);
-    if (!decode_)
-      return false;
+    auto decode = add("uridecodebin", "decode");
+    if (!decode)
+      return unexpected(decode.error());
+    decode_ = *decode;
     g_object_set(decode_, "uri", uri.c_str(), nullptr);
     const auto& v = ctx.values.numbers;
     const int w = v[pl_width] > 0 ? static_cast<int>(v[pl_width]) : ctx.width;
     const int h = v[pl_height] > 0 ? static_cast<int>(v[pl_height]) : ctx.height;
-    GstElement* tail = nullptr;
-    if (!format_chain(w, h, ctx.fps, head_, tail, error))
-      return false;
+    auto chain = format_chain(w, h, ctx.fps);
+    if (!chain)
+      return unexpected(chain.error());
+    head_ = chain->head;
     g_signal_connect(decode_, "pad-added", G_CALLBACK(on_pad_added), this);
-    if (!ghost(tail, "src", "out", error))
-      return false;
+    if (auto ghosted = ghost(chain->tail, "src", "out"); !ghosted)
+      return ghosted;
     GstPad* out = gst_element_get_static_pad(bin_, "out");
     gst_pad_add_probe(out, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_event, this, nullptr);
     gst_object_unref(out);
-    return true;
+    return {};
   }
 
-  std::optional<std::string> set(int index, double value, const std::string&) override {
+  expected<void> set(int index, double value, const std::string&) override {
     if (index == pl_loop)
       loop_ = value >= 1;
-    return std::nullopt;
+    return {};
   }
 
   /// The streaming thread held an end of stream back: seek to the start from here.
