@@ -135,11 +135,17 @@ protected:
     EXPECT_EQ(take<v1::SetParamReply>(client).status().code(), code_ok);
   }
 
-  /// An apply puts the guard up: `begin_load` reached every node (in the host's id order),
-  /// each handled it, and their replies (the layers to build on) went back to the host.
-  void hold_all(const std::vector<std::string>& ids = studio_ids) {
-    for (const auto& id : ids)
-      pass<sg::begin_load_atom>(node(id));
+  /// Applies `yaml` over the running studio graph up to where the apply waits for the store:
+  /// the guard is up (`begin_load` reached every node in the host's id order, and each
+  /// answered with the layers to build on) and the stored values were asked for.
+  void apply_until_store(const std::string& yaml, const where& at = where::current()) {
+    const caller trace(at);
+    request(client, host, apply_request(yaml));
+    pass<v1::ApplyGraphRequest>(host, at);
+    for (const auto& id : studio_ids)
+      pass<sg::begin_load_atom>(node(id), at);
+    dispatch();
+    take<caf::get_atom>(store, at);
   }
 
   /// `id` got its new layers and kernel binding next (checked, then handled): returns the
@@ -231,11 +237,7 @@ TEST_F(host_test, the_first_graph_reads_the_store_opens_its_device_then_starts_t
 TEST_F(host_test, a_reapply_of_new_values_keeps_the_device_and_rebinds_every_node) {
   start();
   set_through_host(set("amp", "level", -3, 1));
-  request(client, host, apply_request(studio_with("level: -6", "level: -8")));
-  pass<v1::ApplyGraphRequest>(host);
-  hold_all();
-  dispatch();
-  take<caf::get_atom>(store);
+  apply_until_store(studio_with("level: -6", "level: -8"));
   answer(store, v1::StoredState{});
   pass<v1::StoredState>(host);
   // Values only: no open, no plan for the device; each node gets its new layers, bound to the
@@ -267,11 +269,7 @@ TEST_F(host_test, a_reapply_of_new_values_keeps_the_device_and_rebinds_every_nod
 TEST_F(host_test, a_reapply_that_adds_and_removes_nodes_swaps_the_running_devices_plan) {
   start();
   const auto osc = node("osc");
-  request(client, host, apply_request(studio_with_noise()));
-  pass<v1::ApplyGraphRequest>(host);
-  hold_all();
-  dispatch();
-  take<caf::get_atom>(store);
+  apply_until_store(studio_with_noise());
   answer(store, v1::StoredState{});
   dispatch();
   // The device compiles the new plan next to the running one (kernels of kept nodes stay).
@@ -309,11 +307,7 @@ TEST_F(host_test, a_graph_whose_device_cannot_open_changes_nothing) {
   set_through_host(set("amp", "level", -3, 1));
   // A new block size (the device must reopen) and a new base value for amp.
   auto next = studio_with("block: 128", "block: 256");
-  request(client, host, apply_request(next.replace(next.find("level: -6"), 9, "level: -8")));
-  pass<v1::ApplyGraphRequest>(host);
-  hold_all();
-  dispatch();
-  take<caf::get_atom>(store);
+  apply_until_store(next.replace(next.find("level: -6"), 9, "level: -8"));
   answer(store, v1::StoredState{});
   dispatch();
   // A device setting changed: the running device stops, a new one is asked to open...
@@ -353,11 +347,7 @@ TEST_F(host_test, a_graph_whose_device_cannot_open_changes_nothing) {
 
 TEST_F(host_test, a_plan_the_device_refuses_changes_nothing) {
   start();
-  request(client, host, apply_request(studio_with_noise()));
-  pass<v1::ApplyGraphRequest>(host);
-  hold_all();
-  dispatch();
-  take<caf::get_atom>(store);
+  apply_until_store(studio_with_noise());
   answer(store, v1::StoredState{});
   dispatch();
   take<v1::DomainPlan>(devices[0]);
@@ -376,15 +366,32 @@ TEST_F(host_test, a_plan_the_device_refuses_changes_nothing) {
 
 // -- the loading guard --------------------------------------------------------------------------
 
+TEST_F(host_test, during_an_apply_batches_bypass_and_another_apply_are_refused_at_once) {
+  start();
+  apply_until_store(studio_with_noise());  // the apply waits here until the store answers
+  v1::SetParamsRequest batch;
+  batch.set_node("amp");
+  request(client, host, batch);
+  dispatch();
+  EXPECT_TRUE(same(take<v1::SetParamsReply>(client).status(), R"pb(code: 14 field: "node"
+      message: "node: 'amp' is loading (graph apply or preset); retry shortly")pb"));
+  v1::BypassRequest bypass;
+  bypass.set_node("noise");
+  request(client, host, bypass);
+  dispatch();
+  EXPECT_TRUE(same(take<v1::BypassReply>(client).status(), R"pb(code: 14 field: "node"
+      message: "node: 'noise' is not there yet (a graph apply is in progress)")pb"));
+  request(client, host, apply_request(studio));
+  dispatch();
+  EXPECT_TRUE(same(take<v1::ApplyGraphReply>(client).status(), R"(code: 14 field: "graph"
+      message: "graph: another graph apply or preset load is in progress")"));
+  expect_silence();
+}
+
 TEST_F(host_test, during_an_apply_intents_wait_and_apply_after_the_announcement) {
   start();
   const auto osc = node("osc");
-  request(client, host, apply_request(studio_with_noise()));
-  pass<v1::ApplyGraphRequest>(host);
-  hold_all();
-  dispatch();
-  take<caf::get_atom>(store);  // the apply waits here until the store answers
-
+  apply_until_store(studio_with_noise());  // the apply waits here until the store answers
   // For a node that exists: held by the node.
   request(client, host, set("amp", "level", -1, 1));
   pass<v1::SetParamRequest>(host);
@@ -397,22 +404,6 @@ TEST_F(host_test, during_an_apply_intents_wait_and_apply_after_the_announcement)
   EXPECT_TRUE(same(take<v1::SetParamReply>(client).status(), R"pb(code: 14 field: "node"
       message: "node: 'phantom' is not there yet (a graph apply is in progress) "
                "and 2 intents are already waiting")pb"));
-  // Batches, bypass and a second apply are refused at once.
-  v1::SetParamsRequest batch;
-  batch.set_node("amp");
-  request(client, host, batch);
-  dispatch();
-  EXPECT_EQ(take<v1::SetParamsReply>(client).status().code(), code_unavailable);
-  v1::BypassRequest bypass;
-  bypass.set_node("noise");
-  request(client, host, bypass);
-  dispatch();
-  EXPECT_TRUE(same(take<v1::BypassReply>(client).status(), R"pb(code: 14 field: "node"
-      message: "node: 'noise' is not there yet (a graph apply is in progress)")pb"));
-  request(client, host, apply_request(studio));
-  dispatch();
-  EXPECT_TRUE(same(take<v1::ApplyGraphReply>(client).status(), R"(code: 14 field: "graph"
-      message: "graph: another graph apply or preset load is in progress")"));
   expect_silence();  // nothing leaked out early
 
   answer(store, v1::StoredState{});
@@ -421,26 +412,26 @@ TEST_F(host_test, during_an_apply_intents_wait_and_apply_after_the_announcement)
   answer(devices[0], ok_status());
   pass<v1::Status>(host);
   pass<caf::exit_msg>(osc);
+  take<v1::PersistClear>(store);
   // A held intent for a node that did not come is answered with NOT_FOUND at once.
   EXPECT_TRUE(same(take<v1::SetParamReply>(client).status(),
                    R"(code: 5 field: "node" message: "node: no node 'ghost'")"));
   rebound("amp", devices[0].as<caf::actor>(), 1);
-  expect_kernel(devices[0], "amp.level", 1, 0, -6);
   pass<sg::end_load_atom>(node("amp"));      // amp's held intent applies now
   pass<v1::SetParamRequest>(node("noise"));  // the one the host held, routed to the new node
-  take<v1::PersistClear>(store);
   // Subscribers reseed and learn about the apply before any held intent's echo.
   take<v1::Snapshot>(hub);
   EXPECT_TRUE(take<v1::Event>(hub).has_graph_applied());
-  const auto amp = take_change(hub);
-  EXPECT_EQ(amp.value().double_value(), -1);
-  EXPECT_EQ(amp.origin().client_rev(), 1u);
-  const auto noise = take_change(hub);
-  EXPECT_EQ(noise.node(), "noise");
-  EXPECT_EQ(noise.node_rev(), 1u);
+  EXPECT_TRUE(same(take_change(hub), R"(node: "amp" param: "level" value { double_value: -1 }
+      node_rev: 1 origin { client_id: "desk" client_rev: 1 } layer: LAYER_COMMITTED
+      effective { double_value: -1 } reason: CHANGE_REASON_INTENT)"));
+  EXPECT_TRUE(same(take_change(hub), R"(node: "noise" param: "level" value { double_value: -20 }
+      node_rev: 1 origin { client_id: "desk" client_rev: 2 } layer: LAYER_COMMITTED
+      effective { double_value: -20 } reason: CHANGE_REASON_INTENT)"));
   EXPECT_EQ(take<v1::ApplyGraphReply>(client).status().code(), code_ok);
   EXPECT_EQ(take<v1::SetParamReply>(client).applied().origin().client_rev(), 1u);
   EXPECT_EQ(take<v1::SetParamReply>(client).applied().origin().client_rev(), 2u);
+  expect_kernel(devices[0], "amp.level", 1, 0, -6);  // the rebind
   expect_kernel(devices[0], "amp.level", 1, 0, -1);
   expect_kernel(devices[0], "noise.level", 0, 1, -20);
   dispatch();
