@@ -173,6 +173,11 @@ std::optional<v1::Status> start_store(self_ptr self, v1::GraphSpec& spec) {
       (*n.mutable_params())["path"].set_string_value(path);
   if (st.store)
     return std::nullopt;
+  if (st.options.boundary.store) {
+    st.store = st.options.boundary.store(self->system(), path);
+    st.store_path = path;
+    return std::nullopt;
+  }
   auto db = state_store::open(path, full);
   if (!db)
     return make_status(code_failed_precondition, "state: " + db.error(), "state");
@@ -198,8 +203,10 @@ void open_domains(self_ptr self, std::shared_ptr<std::vector<audio_domain>> doma
                   std::function<void(std::optional<v1::Status>)> done) {
   auto& st = self->state;
   if (i == 0) {
+    const auto& spawn_device = st.options.boundary.audio_device;
     for (const auto& d : *domains)
-      st.devices.push_back(spawn_audio_device(self->system(), d, st.hub));
+      st.devices.push_back(spawn_device ? spawn_device(self->system(), d, st.hub)
+                                        : spawn_audio_device(self->system(), d, st.hub));
     st.domains = *domains;
     for (const auto& v : st.next_video)
       st.devices.push_back(

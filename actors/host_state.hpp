@@ -1,7 +1,8 @@
 #pragma once
 
 /// The host actor's state and the helpers its parts share (host.cpp: graph applies, routing,
-/// supervision; host_presets.cpp: presets). Internal to the host: nothing else includes it.
+/// supervision; host_presets.cpp: presets). Internal to the host: nothing else includes it
+/// but its deterministic tests (tests/actors/host_test.cpp), which look up node actors here.
 
 #include <chrono>
 #include <deque>

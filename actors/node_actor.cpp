@@ -12,7 +12,8 @@ namespace sg {
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+/// The actor system's clock: steady time, or the simulated time of CAF's test scheduler.
+using clock_type = caf::actor_clock;
 using reply_promise = caf::typed_response_promise<v1::SetParamReply>;
 
 /// Longest overlay source name (it travels in every overlay event).
@@ -48,6 +49,11 @@ struct node_state {
 };
 
 using self_ptr = node_actor::stateful_pointer<node_state>;
+
+/// Now on the clock the settle sweep's delayed message runs on, so both agree.
+clock_type::time_point now(self_ptr self) {
+  return self->system().clock().now();
+}
 
 v1::SetParamReply accepted(const v1::ParamChanged& applied) {
   v1::SetParamReply reply;
@@ -117,7 +123,7 @@ void schedule_sweep(self_ptr self) {
   if (soonest >= st.sweep_at)
     return;
   st.sweep_at = soonest;
-  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(soonest - clock_type::now());
+  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(soonest - now(self));
   self->delayed_send(self, std::max(wait, std::chrono::milliseconds(0)) +
                              std::chrono::milliseconds(1),
                      caf::tick_atom_v);
@@ -208,7 +214,7 @@ v1::SetParamReply apply_set(self_ptr self, const v1::SetParamRequest& req) {
     forget_timer(st, index, req.overlay_source());
     auto settle = req.settle_ms() > 0 ? std::chrono::milliseconds(req.settle_ms())
                                       : st.options.default_settle;
-    st.timers.push_back({index, req.overlay_source(), clock_type::now(), settle});
+    st.timers.push_back({index, req.overlay_source(), now(self), settle});
   } else {
     change.set_layer(v1::LAYER_COMMITTED);
     change.set_persist(req.persist() || p.persist);
@@ -475,14 +481,14 @@ void rebind(self_ptr self, caf::actor device, uint32_t slot, v1::NodeState next)
 
 void settle_expired(self_ptr self) {
   auto& st = self->state;
-  const auto now = clock_type::now();
-  if (now >= st.sweep_at)
+  const auto at = now(self);
+  if (at >= st.sweep_at)
     st.sweep_at = clock_type::time_point::max();
   if (st.loading)
     return;  // a load is building on the current layers; end_load sweeps again
   std::vector<overlay_timer> due;
   for (const auto& t : st.timers)
-    if (t.last + t.settle <= now)
+    if (t.last + t.settle <= at)
       due.push_back(t);
   for (const auto& t : due)
     settle_overlay(self, t.param, t.source, v1::Origin{});
@@ -523,7 +529,7 @@ node_actor spawn_node(caf::actor_system& sys, const node_info& info, v1::NodeSta
     // Overlays inherited from a previous life settle like fresh ones.
     for (int i = 0; i < st.node.params_size(); ++i)
       for (const auto& ov : st.node.params(i).overlays())
-        st.timers.push_back({i, ov.source(), clock_type::now(), options.default_settle});
+        st.timers.push_back({i, ov.source(), now(self), options.default_settle});
     schedule_sweep(self);
     // Removed by a graph apply: held intents learn why instead of a broken promise.
     self->set_exit_handler([self](const caf::exit_msg& msg) {
