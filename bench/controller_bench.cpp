@@ -89,16 +89,11 @@ void row(const char* what, const std::vector<double>& ms, size_t lost) {
               p99 + block_ms < block_ms + 1.0 ? "met" : "NOT met", lost);
 }
 
-int bench(int messages, double rate) {
-  sg::test::jack_server jack(128, false);
-  const int osc_port = sg::test::free_loopback_port(SOCK_DGRAM);
-  std::unique_ptr<RtMidiOut> midi_out;
-  std::string midi_device;
-  if (jack.up()) {
-    midi_out = std::make_unique<RtMidiOut>(RtMidi::UNIX_JACK, "sg-bench");
-    midi_out->openVirtualPort("out");
-    midi_device = "  pads: { kind: midi, backend: jack, port: \"sg-bench:out\" }\n";
-  }
+/// The bench graph: a tone into a gain on the null device, a control.osc server on
+/// `osc_port` and, with MIDI, the JACK MIDI device "pads" and a CC 7 mapping to tone.level.
+std::string bench_yaml(int osc_port, bool with_midi) {
+  const std::string midi_device =
+    with_midi ? "  pads: { kind: midi, backend: jack, port: \"sg-bench:out\" }\n" : "";
   std::string yaml = R"(version: 1
 name: controller-bench
 devices:
@@ -110,11 +105,121 @@ devices:
   - { id: osc, type: control.osc, params: { listen: "127.0.0.1:)" +
                      std::to_string(osc_port) + R"(" } }
 )";
-  if (midi_out)
+  if (with_midi)
     yaml += "  - { id: knob, type: control.midi, device: pads, params: { message: cc, number: 7, "
             "target: tone.level, pickup: false } }\n";
   yaml += "edges:\n  - tone.out -> amp.in\n  - amp.out -> out.in\n";
-  auto loaded = sg::load_graph_string(yaml, "controller-bench.yaml");
+  return yaml;
+}
+
+/// The latencies (ms) of one input's messages, and how many got no echo.
+struct input_run {
+  std::vector<double> sent_ms, arrival_ms;  // arrival_ms: MIDI only
+  size_t lost = 0;
+};
+
+/// OSC: /sg/amp/level/commit with a new value each time, over a plain UDP socket, `messages`
+/// of them one `period` apart.
+input_run send_osc(echo_waiter& waiter, int osc_port, int messages,
+                   std::chrono::duration<double> period) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(osc_port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  input_run r;
+  for (int i = 0; i < messages; ++i) {
+    const double value = -60.0 + 0.001 * (i % 50000);
+    lo_message m = lo_message_new();
+    lo_message_add_float(m, static_cast<float>(value));
+    char buf[256];
+    size_t len = sizeof buf;
+    lo_message_serialise(m, "/sg/amp/level/commit", buf, &len);
+    lo_message_free(m);
+    const double sent_value = static_cast<float>(value);  // what travels: an OSC float
+    const auto t0 = clock_type::now();
+    ::sendto(fd, buf, len, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+    if (auto ms = waiter.wait("amp", "level", sent_value, t0))
+      r.sent_ms.push_back(*ms);
+    else
+      ++r.lost;
+    std::this_thread::sleep_until(t0 + std::chrono::duration_cast<clock_type::duration>(period));
+  }
+  ::close(fd);
+  return r;
+}
+
+/// MIDI: a CC `number` on channel 1 alternating between two values, so every message changes
+/// tone.level (range -120..0 dBFS: CC v lands at -120 + 120 * v / 127), `messages` of them one
+/// `period` apart.
+input_run send_ccs(RtMidiOut& midi_out, echo_waiter& waiter, int messages,
+                   std::chrono::duration<double> period, unsigned char number, unsigned char low,
+                   unsigned char high) {
+  input_run r;
+  for (int i = 0; i < messages; ++i) {
+    const unsigned char v = i % 2 ? high : low;
+    std::vector<unsigned char> msg{0xB0, number, v};
+    const auto t0 = clock_type::now();
+    midi_out.sendMessage(&msg);
+    if (auto ms = waiter.wait("tone", "level", -120.0 + 120.0 * v / 127.0, t0)) {
+      r.sent_ms.push_back(*ms);
+      r.arrival_ms.push_back(waiter.since_arrival_ms);
+    } else {
+      ++r.lost;
+    }
+    std::this_thread::sleep_until(t0 + std::chrono::duration_cast<clock_type::duration>(period));
+  }
+  return r;
+}
+
+/// Creates the active knob panel "bench" of bank main: CC 8 -> tone.level; false if refused.
+bool put_knob_panel(sg::runtime& rt) {
+  v1::PutPanelRequest put;
+  auto& p = *put.mutable_panel();
+  p.set_id("bench");
+  p.set_type(v1::PANEL_TYPE_KNOB);
+  p.set_bank("main");
+  p.set_active(true);
+  auto& m = *p.add_mappings();
+  m.set_number(8);
+  m.set_action(v1::MAPPING_ACTION_SET);
+  m.set_target("tone.level");
+  m.set_no_pickup(true);
+  put.set_create(true);
+  return rt.put_panel(put).status().code() == 0;
+}
+
+/// Prints the table (docs/PERFORMANCE.md); `mapped` and `paneled` are null without MIDI.
+void report(int messages, double rate, const input_run& osc, const input_run* mapped,
+            const input_run* paneled) {
+  std::printf("\n== controllers: message sent -> authority applied and handed to the audio "
+              "device (ParamChanged at a subscriber), %d messages each at %.0f/s; 128-frame "
+              "blocks at 48 kHz (%.2f ms)\n",
+              messages, rate, block_ms);
+  std::printf("| input | samples | p50 ms | p99 ms | max ms | p99 + one block ms | target "
+              "(< block + 1 ms = %.2f ms) | lost |\n|---|---:|---:|---:|---:|---:|---|---:|\n",
+              block_ms + 1.0);
+  row("OSC UDP /sg/amp/level/commit", osc.sent_ms, osc.lost);
+  if (mapped && paneled) {
+    row("MIDI CC, from the sending JACK client", mapped->sent_ms, mapped->lost);
+    row("MIDI CC, from its arrival at studiograph's MIDI thread", mapped->arrival_ms, mapped->lost);
+    row("MIDI CC via an active knob panel, from the sending JACK client", paneled->sent_ms,
+        paneled->lost);
+    row("MIDI CC via an active knob panel, from its arrival", paneled->arrival_ms, paneled->lost);
+  } else
+    std::printf("| MIDI | skipped: jackd not installed | | | | | | |\n");
+}
+
+int bench(int messages, double rate) {
+  sg::test::jack_server jack(128, false);
+  const int osc_port = sg::test::free_loopback_port(SOCK_DGRAM);
+  std::unique_ptr<RtMidiOut> midi_out;
+  if (jack.up()) {
+    midi_out = std::make_unique<RtMidiOut>(RtMidi::UNIX_JACK, "sg-bench");
+    midi_out->openVirtualPort("out");
+  }
+  auto loaded =
+    sg::load_graph_string(bench_yaml(osc_port, midi_out != nullptr), "controller-bench.yaml");
   if (!loaded.ok()) {
     std::fprintf(stderr, "%s\n", sg::format_diagnostic(loaded.errors.front()).c_str());
     return 2;
@@ -130,96 +235,18 @@ devices:
     return 2;
   std::this_thread::sleep_for(1s);
 
-  // OSC: /sg/amp/level/commit with a new value each time, over a plain UDP socket.
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(static_cast<uint16_t>(osc_port));
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::vector<double> osc_ms;
-  size_t osc_lost = 0;
   const auto period = std::chrono::duration<double>(1.0 / rate);
-  for (int i = 0; i < messages; ++i) {
-    const double value = -60.0 + 0.001 * (i % 50000);
-    lo_message m = lo_message_new();
-    lo_message_add_float(m, static_cast<float>(value));
-    char buf[256];
-    size_t len = sizeof buf;
-    lo_message_serialise(m, "/sg/amp/level/commit", buf, &len);
-    lo_message_free(m);
-    const double sent_value = static_cast<float>(value);  // what travels: an OSC float
-    const auto t0 = clock_type::now();
-    ::sendto(fd, buf, len, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
-    if (auto ms = waiter.wait("amp", "level", sent_value, t0))
-      osc_ms.push_back(*ms);
-    else
-      ++osc_lost;
-    std::this_thread::sleep_until(t0 + std::chrono::duration_cast<clock_type::duration>(period));
-  }
-  ::close(fd);
-
-  // MIDI: a CC on channel 1 alternating between two values, so every message changes
-  // tone.level (range -120..0 dBFS: CC v lands at -120 + 120 * v / 127).
-  struct midi_run {
-    std::vector<double> sent_ms, arrival_ms;
-    size_t lost = 0;
-  };
-  auto send_ccs = [&](unsigned char number, unsigned char low, unsigned char high) {
-    midi_run r;
-    for (int i = 0; i < messages; ++i) {
-      const unsigned char v = i % 2 ? high : low;
-      std::vector<unsigned char> msg{0xB0, number, v};
-      const auto t0 = clock_type::now();
-      midi_out->sendMessage(&msg);
-      if (auto ms = waiter.wait("tone", "level", -120.0 + 120.0 * v / 127.0, t0)) {
-        r.sent_ms.push_back(*ms);
-        r.arrival_ms.push_back(waiter.since_arrival_ms);
-      } else {
-        ++r.lost;
-      }
-      std::this_thread::sleep_until(t0 + std::chrono::duration_cast<clock_type::duration>(period));
-    }
-    return r;
-  };
-  midi_run mapped, paneled;
+  const input_run osc = send_osc(waiter, osc_port, messages, period);
+  input_run mapped, paneled;
   if (midi_out) {
-    mapped = send_ccs(7, 20, 100);  // the control.midi node "knob"
+    mapped = send_ccs(*midi_out, waiter, messages, period, 7, 20, 100);  // the node "knob"
     // The same through an active knob panel (the panel authority routes it): CC 8 -> tone.level.
-    v1::PutPanelRequest put;
-    auto& p = *put.mutable_panel();
-    p.set_id("bench");
-    p.set_type(v1::PANEL_TYPE_KNOB);
-    p.set_bank("main");
-    p.set_active(true);
-    auto& m = *p.add_mappings();
-    m.set_number(8);
-    m.set_action(v1::MAPPING_ACTION_SET);
-    m.set_target("tone.level");
-    m.set_no_pickup(true);
-    put.set_create(true);
-    if (rt.put_panel(put).status().code() != 0)
+    if (!put_knob_panel(rt))
       return 2;
-    paneled = send_ccs(8, 30, 90);
+    paneled = send_ccs(*midi_out, waiter, messages, period, 8, 30, 90);
   }
-
-  std::printf("\n== controllers: message sent -> authority applied and handed to the audio "
-              "device (ParamChanged at a subscriber), %d messages each at %.0f/s; 128-frame "
-              "blocks at 48 kHz (%.2f ms)\n",
-              messages, rate, block_ms);
-  std::printf("| input | samples | p50 ms | p99 ms | max ms | p99 + one block ms | target "
-              "(< block + 1 ms = %.2f ms) | lost |\n|---|---:|---:|---:|---:|---:|---|---:|\n",
-              block_ms + 1.0);
-  row("OSC UDP /sg/amp/level/commit", osc_ms, osc_lost);
-  if (midi_out) {
-    row("MIDI CC, from the sending JACK client", mapped.sent_ms, mapped.lost);
-    row("MIDI CC, from its arrival at studiograph's MIDI thread", mapped.arrival_ms, mapped.lost);
-    row("MIDI CC via an active knob panel, from the sending JACK client", paneled.sent_ms,
-        paneled.lost);
-    row("MIDI CC via an active knob panel, from its arrival", paneled.arrival_ms, paneled.lost);
-  }
-  else
-    std::printf("| MIDI | skipped: jackd not installed | | | | | | |\n");
-  return osc_lost + mapped.lost + paneled.lost == 0 ? 0 : 1;
+  report(messages, rate, osc, midi_out ? &mapped : nullptr, midi_out ? &paneled : nullptr);
+  return osc.lost + mapped.lost + paneled.lost == 0 ? 0 : 1;
 }
 
 } // namespace

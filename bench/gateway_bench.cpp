@@ -317,21 +317,38 @@ void follow(follower& f, grpc::ClientReader<v1::Event>& reader) {
   }
 }
 
-int bench_load(const load_options& o) {
-  std::printf("== gateway load: %d subscribers (+%d slow), %d intents/s from %d connections for "
-              "%.0f s, %d node group(s), %u cores\n",
-              o.subscribers, o.slow, o.rate, o.senders, o.seconds, o.groups,
-              std::thread::hardware_concurrency());
-  server srv({.listen = "127.0.0.1:0",
-              .max_subscribers = 1024,
-              .max_subscribers_per_client = 4,
-              .max_intents_per_s = 0});
-  const std::string address = srv.gw->address();
-  const size_t rss_start = rss_kb();
-
+/// The subscribers of a load run: `subscribers` normal ones (subscriber i follows node group
+/// i % groups, or every node with one group) and `slow` ones reading one event per 5 ms, each on
+/// its own connection and reading on its own thread.
+struct audience {
+  // Declared so that the readers go before the channels and the followers holding their
+  // contexts.
   std::vector<std::unique_ptr<follower>> followers;
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<grpc::ClientReader<v1::Event>>> readers;
+
+  /// True once every slow subscriber has been resynced at least once.
+  bool slow_ones_resynced() {
+    for (auto& f : followers)
+      if (f->slow) {
+        std::lock_guard lock(f->mtx);
+        if (f->resyncs == 0)
+          return false;
+      }
+    return true;
+  }
+
+  /// Ends every subscription and waits for the readers' threads.
+  void stop() {
+    for (auto& f : followers)
+      f->ctx->TryCancel();
+    for (auto& f : followers)
+      f->thread.join();
+  }
+};
+
+/// Subscribes the load run's followers to `address` and starts their reader threads.
+void subscribe(audience& all, const std::string& address, const load_options& o) {
   for (int i = 0; i < o.subscribers + o.slow; ++i) {
     auto f = std::make_unique<follower>();
     f->slow = i >= o.subscribers;
@@ -349,156 +366,182 @@ int bench_load(const load_options& o) {
       grpc::ChannelArguments args;
       args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
       args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-      channels.push_back(
+      all.channels.push_back(
         grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
     } else {
-      channels.push_back(own_channel(address));
+      all.channels.push_back(own_channel(address));
     }
     f->ctx = context("", std::chrono::seconds(static_cast<int>(o.seconds) + 120));
-    readers.push_back(v1::EventService::NewStub(channels.back())->Subscribe(f->ctx.get(), filter));
+    all.readers.push_back(
+      v1::EventService::NewStub(all.channels.back())->Subscribe(f->ctx.get(), filter));
     follower* raw = f.get();
-    auto* reader = readers.back().get();
+    auto* reader = all.readers.back().get();
     f->thread = std::thread([raw, reader] { follow(*raw, *reader); });
-    followers.push_back(std::move(f));
+    all.followers.push_back(std::move(f));
   }
-  std::this_thread::sleep_for(500ms);
+}
 
-  std::atomic<bool> sampling{true};
-  std::atomic<size_t> rss_max{rss_start};
-  std::thread sampler([&] {
-    while (sampling) {
+/// The process's highest RSS (kB), sampled every 250 ms on a thread of its own until stop().
+class rss_peak {
+ public:
+  explicit rss_peak(size_t start_kb) : max_kb_(start_kb), sampler_([this] { sample(); }) {}
+  ~rss_peak() {
+    if (sampler_.joinable())
+      stop();
+  }
+  /// Stops sampling; the highest RSS seen.
+  size_t stop() {
+    sampling_ = false;
+    sampler_.join();
+    return max_kb_.load();
+  }
+
+ private:
+  void sample() {
+    while (sampling_) {
       size_t now = rss_kb();
-      size_t prev = rss_max.load();
-      while (now > prev && !rss_max.compare_exchange_weak(prev, now)) {
+      size_t prev = max_kb_.load();
+      while (now > prev && !max_kb_.compare_exchange_weak(prev, now)) {
       }
       std::this_thread::sleep_for(250ms);
     }
-  });
+  }
+  std::atomic<bool> sampling_{true};
+  std::atomic<size_t> max_kb_;
+  std::thread sampler_;  // last: starts once the counters above exist
+};
 
-  // Intents, paced per sender; accepted ones are counted per node.
-  std::mutex acc_mtx;
-  std::vector<uint64_t> accepted(gain_nodes, 0);
+/// What the senders of a load run achieved: intents accepted per node, their acknowledgement
+/// latencies, refusals, slots missed, and how long the sending took.
+struct intents_sent {
+  std::mutex mtx;  // guards accepted and ack_us while senders finish
+  std::vector<uint64_t> accepted = std::vector<uint64_t>(gain_nodes, 0);
   std::vector<double> ack_us;
   std::atomic<uint64_t> refused{0}, late{0};
+  double seconds = 0;
+  uint64_t total = 0;
+};
+
+/// One sender (`s` of `o.senders`): paced SetParams on its own connection from `start` until
+/// `end`, or until 30 s later while a slow subscriber has not been resynced yet.
+void send_paced(int s, const std::string& address, const load_options& o, audience& all,
+                clock_type::time_point start, clock_type::time_point end, intents_sent& out) {
+  const auto period = std::chrono::duration_cast<clock_type::duration>(
+    std::chrono::duration<double>(static_cast<double>(o.senders) / o.rate));
+  auto stub = v1::NodeService::NewStub(own_channel(address));
+  std::vector<uint64_t> mine(gain_nodes, 0);
+  std::vector<double> lat;
+  uint64_t rev = 0;
+  auto next = start + period * s / o.senders;
+  // Bounded in time: a machine that cannot keep the pace sends fewer. Only while a slow
+  // subscriber has not been pushed past the server's bound yet (a loaded machine sends
+  // too few intents in `seconds` for that) does it go on, for at most 30 s more.
+  while (clock_type::now() < end || (clock_type::now() < end + 30s && !all.slow_ones_resynced())) {
+    std::this_thread::sleep_until(next);
+    const int node = static_cast<int>((rev * o.senders + s) % gain_nodes);
+    v1::SetParamRequest req;
+    req.set_node(node_of(node));
+    req.set_param("level");
+    req.mutable_value()->set_double_value(-1.0 * static_cast<double>(rev % 60));
+    req.mutable_origin()->set_client_id("load-" + std::to_string(s));
+    req.mutable_origin()->set_client_rev(++rev);
+    v1::SetParamReply reply;
+    auto t0 = clock_type::now();
+    auto status = stub->SetParam(context("").get(), req, &reply);
+    if (status.ok()) {
+      ++mine[node];
+      lat.push_back(us(t0, clock_type::now()));
+    } else {
+      ++out.refused;
+    }
+    next += period;
+    if (clock_type::now() > next + 100ms)
+      ++out.late;  // this sender could not keep its pace
+  }
+  std::lock_guard lock(out.mtx);
+  for (int n = 0; n < gain_nodes; ++n)
+    out.accepted[n] += mine[n];
+  out.ack_us.insert(out.ack_us.end(), lat.begin(), lat.end());
+}
+
+/// Runs the senders for `o.seconds` (see send_paced) and tallies what they sent.
+void send_intents(const std::string& address, const load_options& o, audience& all,
+                  intents_sent& out) {
   std::vector<std::thread> senders;
   const auto start = clock_type::now();
   const auto end = start + std::chrono::duration_cast<clock_type::duration>(
                              std::chrono::duration<double>(o.seconds));
-  const auto period = std::chrono::duration_cast<clock_type::duration>(
-    std::chrono::duration<double>(static_cast<double>(o.senders) / o.rate));
-  auto slow_ones_resynced = [&] {
-    for (auto& f : followers)
-      if (f->slow) {
-        std::lock_guard lock(f->mtx);
-        if (f->resyncs == 0)
-          return false;
-      }
-    return true;
-  };
   for (int s = 0; s < o.senders; ++s)
-    senders.emplace_back([&, s] {
-      auto stub = v1::NodeService::NewStub(own_channel(address));
-      std::vector<uint64_t> mine(gain_nodes, 0);
-      std::vector<double> lat;
-      uint64_t rev = 0;
-      auto next = start + period * s / o.senders;
-      // Bounded in time: a machine that cannot keep the pace sends fewer. Only while a slow
-      // subscriber has not been pushed past the server's bound yet (a loaded machine sends
-      // too few intents in `seconds` for that) does it go on, for at most 30 s more.
-      while (clock_type::now() < end ||
-             (clock_type::now() < end + 30s && !slow_ones_resynced())) {
-        std::this_thread::sleep_until(next);
-        const int node = static_cast<int>((rev * o.senders + s) % gain_nodes);
-        v1::SetParamRequest req;
-        req.set_node(node_of(node));
-        req.set_param("level");
-        req.mutable_value()->set_double_value(-1.0 * static_cast<double>(rev % 60));
-        req.mutable_origin()->set_client_id("load-" + std::to_string(s));
-        req.mutable_origin()->set_client_rev(++rev);
-        v1::SetParamReply reply;
-        auto t0 = clock_type::now();
-        auto status = stub->SetParam(context("").get(), req, &reply);
-        if (status.ok()) {
-          ++mine[node];
-          lat.push_back(us(t0, clock_type::now()));
-        } else {
-          ++refused;
-        }
-        next += period;
-        if (clock_type::now() > next + 100ms)
-          ++late;  // this sender could not keep its pace
-      }
-      std::lock_guard lock(acc_mtx);
-      for (int n = 0; n < gain_nodes; ++n)
-        accepted[n] += mine[n];
-      ack_us.insert(ack_us.end(), lat.begin(), lat.end());
-    });
+    senders.emplace_back([&, s] { send_paced(s, address, o, all, start, end, out); });
   for (auto& t : senders)
     t.join();
-  const double sent_s = std::chrono::duration<double>(clock_type::now() - start).count();
-  uint64_t total = 0;
-  for (auto a : accepted)
-    total += a;
+  out.seconds = std::chrono::duration<double>(clock_type::now() - start).count();
+  for (auto a : out.accepted)
+    out.total += a;
+}
 
-  // Let the normal subscribers drain (bounded), then stop everyone.
-  auto expected_for = [&](const follower& f) {
-    if (f.group < 0)
-      return total;
-    uint64_t n = 0;
-    for (int i = 0; i < gain_nodes; ++i)
-      if (i % o.groups == f.group)
-        n += accepted[i];
-    return n;
-  };
+/// The accepted intents subscriber `f` should have seen: those of its node group, or all.
+uint64_t expected_for(const follower& f, const intents_sent& sent, int groups) {
+  if (f.group < 0)
+    return sent.total;
+  uint64_t n = 0;
+  for (int i = 0; i < gain_nodes; ++i)
+    if (i % groups == f.group)
+      n += sent.accepted[i];
+  return n;
+}
+
+/// Waits (30 s at most in all) until every normal subscriber has read what it should.
+void drain(audience& all, const intents_sent& sent, int groups) {
   const auto drain_until = clock_type::now() + 30s;
-  for (auto& f : followers) {
+  for (auto& f : all.followers) {
     if (f->slow)
       continue;
     while (clock_type::now() < drain_until) {
       {
         std::lock_guard lock(f->mtx);
-        if (f->changes >= expected_for(*f))
+        if (f->changes >= expected_for(*f, sent, groups))
           break;
       }
       std::this_thread::sleep_for(10ms);
     }
   }
-  sampling = false;
-  sampler.join();
-  for (auto& f : followers)
-    f->ctx->TryCancel();
-  for (auto& f : followers)
-    f->thread.join();
+}
 
-  bool ok = true;
+/// Checks a finished load run against its bounds, prints its figures and verdict; the exit
+/// code (0: every check held).
+int report_load(const load_options& o, const audience& all, const intents_sent& sent,
+                size_t rss_start, size_t rss_max) {
   uint64_t gaps = 0, short_of = 0, slow_resyncs = 0, normal_resyncs = 0;
-  for (auto& f : followers) {
+  for (auto& f : all.followers) {
     if (f->slow) {
       slow_resyncs += f->resyncs;
       continue;
     }
     gaps += f->gaps;
     normal_resyncs += f->resyncs;
-    if (f->changes != expected_for(*f))
+    if (f->changes != expected_for(*f, sent, o.groups))
       ++short_of;
   }
-  ok = gaps == 0 && normal_resyncs == 0 && short_of == 0 && refused == 0;
+  bool ok = gaps == 0 && normal_resyncs == 0 && short_of == 0 && sent.refused == 0;
   if (o.slow > 0)
     ok = ok && slow_resyncs > 0;
-  const size_t grown_mb = (rss_max.load() - std::min(rss_max.load(), rss_start)) / 1024;
+  const size_t grown_mb = (rss_max - std::min(rss_max, rss_start)) / 1024;
   ok = ok && grown_mb < o.max_rss_mb;
+  const uint64_t total = sent.total;
+  const double sent_s = sent.seconds;
   const double achieved = static_cast<double>(total) / sent_s;
   ok = ok && achieved >= o.min_rate_share * o.rate;
 
   std::printf("intents accepted %llu in %.1f s (%.0f/s), refused %llu, sender slots late %llu\n",
               static_cast<unsigned long long>(total), sent_s, static_cast<double>(total) / sent_s,
-              static_cast<unsigned long long>(refused.load()),
-              static_cast<unsigned long long>(late.load()));
-  std::printf("SetParam ack under load: p50 %.0f us, p99 %.0f us\n", percentile(ack_us, 0.5),
-              percentile(ack_us, 0.99));
+              static_cast<unsigned long long>(sent.refused.load()),
+              static_cast<unsigned long long>(sent.late.load()));
+  std::printf("SetParam ack under load: p50 %.0f us, p99 %.0f us\n", percentile(sent.ack_us, 0.5),
+              percentile(sent.ack_us, 0.99));
   std::printf("events delivered to normal subscribers: %llu\n", [&] {
     unsigned long long n = 0;
-    for (auto& f : followers)
+    for (auto& f : all.followers)
       if (!f->slow)
         n += f->changes;
     return n;
@@ -509,9 +552,37 @@ int bench_load(const load_options& o) {
   std::printf("slow subscribers: resyncs %llu (each a seq jump then a fresh Snapshot)\n",
               static_cast<unsigned long long>(slow_resyncs));
   std::printf("RSS: start %zu MiB, max %zu MiB (+%zu MiB, bound %zu MiB)\n", rss_start / 1024,
-              rss_max.load() / 1024, grown_mb, o.max_rss_mb);
+              rss_max / 1024, grown_mb, o.max_rss_mb);
   std::printf("load: %s\n", ok ? "PASS" : "FAIL");
   return ok ? 0 : 1;
+}
+
+int bench_load(const load_options& o) {
+  std::printf("== gateway load: %d subscribers (+%d slow), %d intents/s from %d connections for "
+              "%.0f s, %d node group(s), %u cores\n",
+              o.subscribers, o.slow, o.rate, o.senders, o.seconds, o.groups,
+              std::thread::hardware_concurrency());
+  server srv({.listen = "127.0.0.1:0",
+              .max_subscribers = 1024,
+              .max_subscribers_per_client = 4,
+              .max_intents_per_s = 0});
+  const std::string address = srv.gw->address();
+  const size_t rss_start = rss_kb();
+
+  audience all;
+  subscribe(all, address, o);
+  std::this_thread::sleep_for(500ms);
+  rss_peak rss(rss_start);
+
+  // Intents, paced per sender; accepted ones are counted per node.
+  intents_sent sent;
+  send_intents(address, o, all, sent);
+
+  // Let the normal subscribers drain (bounded), then stop everyone.
+  drain(all, sent, o.groups);
+  const size_t rss_max = rss.stop();
+  all.stop();
+  return report_load(o, all, sent, rss_start, rss_max);
 }
 
 } // namespace

@@ -193,14 +193,17 @@ window watch(sg::runtime& rt, double seconds, const std::atomic<bool>* stop = nu
   return w;
 }
 
-int bench(double seconds, double idle, double rate, int clients, uint32_t block, bool realtime) {
-  sg::test::jack_server jack(block, realtime);
-  const bool on_jack = jack.up();
-  sg::runtime_options ro;
-  ro.state_path = "none";
-  sg::runtime rt(ro);
-  auto loaded = sg::load_graph_string(graph_yaml(block, on_jack ? "jack" : "null"),
-                                      "live-bench.yaml");
+/// The command line: window lengths, the change rate and its clients, the block, the server.
+struct live_options {
+  double seconds = 60, idle = 10, rate = 1000;
+  int clients = 2;
+  uint32_t block = 64;
+  bool realtime = false;
+};
+
+/// Loads the 32-node graph on `backend` and applies it; throws with the reason otherwise.
+void apply_bench_graph(sg::runtime& rt, uint32_t block, const std::string& backend) {
+  auto loaded = sg::load_graph_string(graph_yaml(block, backend), "live-bench.yaml");
   if (!loaded.ok())
     throw std::runtime_error(sg::format_diagnostic(loaded.errors.front()));
   if (loaded.spec.nodes_size() != 32)
@@ -209,53 +212,62 @@ int bench(double seconds, double idle, double rate, int clients, uint32_t block,
   auto applied = rt.apply_graph(loaded.spec);
   if (applied.status().code() != 0)
     throw std::runtime_error("apply_graph: " + applied.status().message());
-  sg::gateway gw(rt, sg::gateway_options{.listen = "127.0.0.1:0"});
-  if (auto started = gw.start(); !started)
-    throw std::runtime_error("gateway: " + started.error());
-  gw.set_serving(true);
-  std::this_thread::sleep_for(2s);  // the device settles before the measured windows
+}
 
-  const window quiet = watch(rt, idle);
-  std::vector<client_result> results(static_cast<size_t>(clients));
+/// The window under changes: what the device did and what each client sent, over `sent_s`.
+struct changes_run {
+  window busy;
+  std::vector<client_result> results;
+  double sent_s = 0;
+};
+
+/// Runs the clients against `address` while watching the device for `o.seconds`.
+changes_run under_changes(sg::runtime& rt, const std::string& address, const live_options& o) {
+  changes_run run;
+  run.results.resize(static_cast<size_t>(o.clients));
   std::vector<std::thread> threads;
   const auto t0 = clock_type::now();
-  const size_t n_targets = targets().size();
-  for (int c = 0; c < clients; ++c)
+  for (int c = 0; c < o.clients; ++c)
     threads.emplace_back([&, c] {
-      results[static_cast<size_t>(c)] =
-        run_client(gw.address(), rate / clients, seconds, static_cast<size_t>(c),
-                   static_cast<size_t>(clients), c);
+      run.results[static_cast<size_t>(c)] =
+        run_client(address, o.rate / o.clients, o.seconds, static_cast<size_t>(c),
+                   static_cast<size_t>(o.clients), c);
     });
-  const window busy = watch(rt, seconds);
+  run.busy = watch(rt, o.seconds);
   for (auto& t : threads)
     t.join();
-  const double sent_s = std::chrono::duration<double>(clock_type::now() - t0).count();
-  const auto device = device_of(rt);
-  gw.stop();
+  run.sent_s = std::chrono::duration<double>(clock_type::now() - t0).count();
+  return run;
+}
 
+/// Prints the table (docs/PERFORMANCE.md) and the seconds with xruns; the exit code (0: no
+/// SetParam failed).
+int report(const live_options& o, bool on_jack, const window& quiet, const changes_run& run,
+           const v1::DeviceStatus& device, const std::string& jack_log) {
   client_result all;
-  for (auto& r : results) {
+  for (auto& r : run.results) {
     all.ok += r.ok;
     all.failed += r.failed;
     all.late += r.late;
     all.ack_us.insert(all.ack_us.end(), r.ack_us.begin(), r.ack_us.end());
   }
+  const window& busy = run.busy;
   const auto u = [](uint64_t x) { return static_cast<unsigned long long>(x); };
-  std::printf("\n== live: 32-node graph, %s, %u-frame blocks at 48 kHz; %d gRPC clients, %.0f "
-              "SetParams/s over %zu parameters for %.0f s; load average %s\n",
-              on_jack ? (realtime ? "JACK dummy server (realtime)"
-                                  : "JACK dummy server (--no-realtime)")
-                      : "null backend (jackd not installed)",
-              block, clients, rate, n_targets, seconds, load_average().c_str());
-  std::printf("| figure | idle (%.0f s) | under changes (%.0f s) |\n|---|---:|---:|\n", idle,
-              seconds);
+  std::printf(
+    "\n== live: 32-node graph, %s, %u-frame blocks at 48 kHz; %d gRPC clients, %.0f "
+    "SetParams/s over %zu parameters for %.0f s; load average %s\n",
+    on_jack ? (o.realtime ? "JACK dummy server (realtime)" : "JACK dummy server (--no-realtime)")
+            : "null backend (jackd not installed)",
+    o.block, o.clients, o.rate, targets().size(), o.seconds, load_average().c_str());
+  std::printf("| figure | idle (%.0f s) | under changes (%.0f s) |\n|---|---:|---:|\n", o.idle,
+              o.seconds);
   std::printf("| xruns | %llu | %llu |\n", u(quiet.xruns), u(busy.xruns));
   std::printf("| blocks (expected at the clock) | %llu (%.0f) | %llu (%.0f) |\n", u(quiet.blocks),
-              idle * 48000 / block, u(busy.blocks), seconds * 48000 / block);
+              o.idle * 48000 / o.block, u(busy.blocks), o.seconds * 48000 / o.block);
   std::printf("| worst block load (of the block period) | %.1f %% | %.1f %% |\n",
               quiet.peak_load * 100, busy.peak_load * 100);
   std::printf("| SetParams acknowledged OK / failed | | %llu / %llu (%.0f/s) |\n", u(all.ok),
-              u(all.failed), static_cast<double>(all.ok) / sent_s);
+              u(all.failed), static_cast<double>(all.ok) / run.sent_s);
   std::printf("| sends more than one period behind schedule | | %llu |\n", u(all.late));
   std::printf("| SetParam ack p50 / p99 / max | | %.0f / %.0f / %.0f us |\n",
               percentile(all.ack_us, 0.5), percentile(all.ack_us, 0.99),
@@ -272,32 +284,50 @@ int bench(double seconds, double idle, double rate, int clients, uint32_t block,
   }
   if (on_jack && (quiet.xruns || busy.xruns))
     std::printf("(the server's own late wake-ups are the \"JackTimedDriver\" lines of %s)\n",
-                jack.log().c_str());
+                jack_log.c_str());
   return all.failed == 0 ? 0 : 1;
+}
+
+int bench(const live_options& o) {
+  sg::test::jack_server jack(o.block, o.realtime);
+  const bool on_jack = jack.up();
+  sg::runtime_options ro;
+  ro.state_path = "none";
+  sg::runtime rt(ro);
+  apply_bench_graph(rt, o.block, on_jack ? "jack" : "null");
+  sg::gateway gw(rt, sg::gateway_options{.listen = "127.0.0.1:0"});
+  if (auto started = gw.start(); !started)
+    throw std::runtime_error("gateway: " + started.error());
+  gw.set_serving(true);
+  std::this_thread::sleep_for(2s);  // the device settles before the measured windows
+
+  const window quiet = watch(rt, o.idle);
+  const changes_run run = under_changes(rt, gw.address(), o);
+  const auto device = device_of(rt);
+  gw.stop();
+  return report(o, on_jack, quiet, run, device, jack.log());
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"bench_live - a 32-node graph on JACK under live parameter changes over gRPC"};
-  double seconds = 60, idle = 10, rate = 1000;
-  int clients = 2;
-  uint32_t block = 64;
-  bool realtime = false;
-  app.add_option("--seconds", seconds, "Length of the window under changes")->capture_default_str();
-  app.add_option("--idle", idle, "Length of the idle window before it")->capture_default_str();
-  app.add_option("--rate", rate, "SetParams per second, all clients together")
+  live_options o;
+  app.add_option("--seconds", o.seconds, "Length of the window under changes")
+    ->capture_default_str();
+  app.add_option("--idle", o.idle, "Length of the idle window before it")->capture_default_str();
+  app.add_option("--rate", o.rate, "SetParams per second, all clients together")
     ->check(CLI::PositiveNumber)
     ->capture_default_str();
-  app.add_option("--clients", clients, "gRPC clients, each on its own connection")
+  app.add_option("--clients", o.clients, "gRPC clients, each on its own connection")
     ->check(CLI::Range(1, 64))
     ->capture_default_str();
-  app.add_option("--block", block, "Audio block in frames")->capture_default_str();
-  app.add_flag("--jack-realtime", realtime,
+  app.add_option("--block", o.block, "Audio block in frames")->capture_default_str();
+  app.add_flag("--jack-realtime", o.realtime,
                "Run the JACK server realtime (SCHED_FIFO) instead of --no-realtime");
   CLI11_PARSE(app, argc, argv);
   try {
-    return bench(seconds, idle, rate, clients, block, realtime);
+    return bench(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_live: %s\n", e.what());
     return 2;

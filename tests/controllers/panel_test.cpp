@@ -71,36 +71,86 @@ protected:
         out.push_back(e.panel().panel().id() + ":" + e.panel().reason());
     return out;
   }
+
+  /// Puts four active panels in order: knobs mix-a then mix-b of bank main (mix-b turns mix-a
+  /// off), knobs aux of bank aux and pads of bank main (both independent of the others).
+  void put_mix_aux_and_pads() {
+    auto a = put(panel("mix-a", v1::PANEL_TYPE_KNOB, "main", true,
+                       {mapping(21, v1::MAPPING_ACTION_SET, "amp.level")}));
+    ASSERT_EQ(a.status().code(), 0) << a.status().message();
+    EXPECT_EQ(a.panel().rev(), 1u);
+    EXPECT_EQ(a.panel().origin().client_id(), "test");
+    auto b = put(panel("mix-b", v1::PANEL_TYPE_KNOB, "main", true,
+                       {mapping(21, v1::MAPPING_ACTION_SET, "tone.frequency")}));
+    ASSERT_EQ(b.status().code(), 0) << b.status().message();
+    ASSERT_EQ(b.deactivated_size(), 1);
+    EXPECT_EQ(b.deactivated(0), "mix-a") << "same type and bank: the other one goes off";
+    ASSERT_EQ(put(panel("aux", v1::PANEL_TYPE_KNOB, "aux", true,
+                        {mapping(22, v1::MAPPING_ACTION_SET, "amp.level")}))
+                .deactivated_size(),
+              0)
+      << "another bank is independent";
+    auto pads = put(panel("pads", v1::PANEL_TYPE_PAD, "main", true,
+                          {mapping(60, v1::MAPPING_ACTION_TOGGLE, "wobble.running"),
+                           mapping(62, v1::MAPPING_ACTION_MOMENTARY, "hold.running")}));
+    ASSERT_EQ(pads.status().code(), 0) << pads.status().message();
+    EXPECT_EQ(pads.deactivated_size(), 0) << "pads and knobs of one bank are independent";
+    auto all = listed();
+    EXPECT_FALSE(all["mix-a"].active());
+    EXPECT_TRUE(all["mix-b"].active());
+    EXPECT_TRUE(all["aux"].active());
+    EXPECT_TRUE(all["pads"].active());
+  }
+
+  /// After put_mix_aux_and_pads: the inactive mix-a is updated with a second knob (CC 23), every
+  /// change so far was announced in order, and mix-a's knobs still do nothing.
+  void edit_inactive_mix_a() {
+    auto edited = panel("mix-a", v1::PANEL_TYPE_KNOB, "main", false,
+                        {mapping(21, v1::MAPPING_ACTION_SET, "amp.level"),
+                         mapping(23, v1::MAPPING_ACTION_SET, "tone.frequency")});
+    auto u = put(edited, false);
+    ASSERT_EQ(u.status().code(), 0) << u.status().message();
+    EXPECT_EQ(u.panel().rev(), 3u) << "created, deactivated, updated";
+    // Every change announced, in order (the update last: nothing else came in between).
+    const auto evs = collect(patience, [](const v1::Event& e) {
+      return e.has_panel() && e.panel().panel().id() == "mix-a" && e.panel().reason() == "updated";
+    });
+    EXPECT_EQ(panel_events(evs),
+              (std::vector<std::string>{"mix-a:created", "mix-a:deactivated", "mix-b:created",
+                                        "aux:created", "pads:created", "mix-a:updated"}));
+    cc(1, 23, 0);
+    cc(1, 22, 64);  // the marker: aux's knob, after it
+    EXPECT_TRUE(wait_value("amp", "level", is(-120 + 144 * (64 / 127.0))));
+    EXPECT_EQ(value("tone", "frequency"), 20000) << "the inactive panel's knob did nothing";
+  }
+
+  /// The active pads panel: toggle on note-on, momentary while held; then deactivated, silence.
+  void play_pads() {
+    // The hold notes come after wobble's note-off through the same panels: once hold is back
+    // off, that note-off was handled.
+    note(true, 60);
+    EXPECT_TRUE(wait_value("wobble", "running", is(1)));
+    note(false, 60);
+    note(true, 62);
+    EXPECT_TRUE(wait_value("hold", "running", is(1)));
+    note(false, 62);
+    EXPECT_TRUE(wait_value("hold", "running", is(0)));
+    EXPECT_EQ(value("wobble", "running"), 1) << "a toggle ignores note-off";
+
+    // Deactivated pads: silence (the CC after the notes is the marker).
+    ASSERT_EQ(activate("pads", false).status().code(), 0);
+    note(true, 60);
+    note(false, 60);
+    cc(1, 22, 100);
+    EXPECT_TRUE(wait_value("amp", "level", is(-120 + 144 * (100 / 127.0))));
+    EXPECT_EQ(value("wobble", "running"), 1);
+  }
 };
 
 TEST_F(panels, one_active_per_type_and_bank_and_input_follows_the_active_preset) {
   ASSERT_NO_FATAL_FAILURE(start_midi(switches));
   drain();
-  auto a = put(panel("mix-a", v1::PANEL_TYPE_KNOB, "main", true,
-                     {mapping(21, v1::MAPPING_ACTION_SET, "amp.level")}));
-  ASSERT_EQ(a.status().code(), 0) << a.status().message();
-  EXPECT_EQ(a.panel().rev(), 1u);
-  EXPECT_EQ(a.panel().origin().client_id(), "test");
-  auto b = put(panel("mix-b", v1::PANEL_TYPE_KNOB, "main", true,
-                     {mapping(21, v1::MAPPING_ACTION_SET, "tone.frequency")}));
-  ASSERT_EQ(b.status().code(), 0) << b.status().message();
-  ASSERT_EQ(b.deactivated_size(), 1);
-  EXPECT_EQ(b.deactivated(0), "mix-a") << "same type and bank: the other one goes off";
-  ASSERT_EQ(put(panel("aux", v1::PANEL_TYPE_KNOB, "aux", true,
-                      {mapping(22, v1::MAPPING_ACTION_SET, "amp.level")}))
-              .deactivated_size(),
-            0)
-    << "another bank is independent";
-  auto pads = put(panel("pads", v1::PANEL_TYPE_PAD, "main", true,
-                        {mapping(60, v1::MAPPING_ACTION_TOGGLE, "wobble.running"),
-                         mapping(62, v1::MAPPING_ACTION_MOMENTARY, "hold.running")}));
-  ASSERT_EQ(pads.status().code(), 0) << pads.status().message();
-  EXPECT_EQ(pads.deactivated_size(), 0) << "pads and knobs of one bank are independent";
-  auto all = listed();
-  EXPECT_FALSE(all["mix-a"].active());
-  EXPECT_TRUE(all["mix-b"].active());
-  EXPECT_TRUE(all["aux"].active());
-  EXPECT_TRUE(all["pads"].active());
+  ASSERT_NO_FATAL_FAILURE(put_mix_aux_and_pads());
 
   // CC 21 reaches mix-b's target only. The panels handle MIDI in order and, within a message,
   // mix-a before mix-b: had mix-a acted, its intent would reach amp before this read does.
@@ -109,23 +159,7 @@ TEST_F(panels, one_active_per_type_and_bank_and_input_follows_the_active_preset)
   EXPECT_EQ(value("amp", "level"), -20) << "the inactive panel's mapping did nothing";
 
   // An inactive panel stays editable, and still receives nothing.
-  auto edited = panel("mix-a", v1::PANEL_TYPE_KNOB, "main", false,
-                      {mapping(21, v1::MAPPING_ACTION_SET, "amp.level"),
-                       mapping(23, v1::MAPPING_ACTION_SET, "tone.frequency")});
-  auto u = put(edited, false);
-  ASSERT_EQ(u.status().code(), 0) << u.status().message();
-  EXPECT_EQ(u.panel().rev(), 3u) << "created, deactivated, updated";
-  // Every change announced, in order (the update last: nothing else came in between).
-  const auto evs = collect(patience, [](const v1::Event& e) {
-    return e.has_panel() && e.panel().panel().id() == "mix-a" && e.panel().reason() == "updated";
-  });
-  EXPECT_EQ(panel_events(evs),
-            (std::vector<std::string>{"mix-a:created", "mix-a:deactivated", "mix-b:created",
-                                      "aux:created", "pads:created", "mix-a:updated"}));
-  cc(1, 23, 0);
-  cc(1, 22, 64);  // the marker: aux's knob, after it
-  EXPECT_TRUE(wait_value("amp", "level", is(-120 + 144 * (64 / 127.0))));
-  EXPECT_EQ(value("tone", "frequency"), 20000) << "the inactive panel's knob did nothing";
+  ASSERT_NO_FATAL_FAILURE(edit_inactive_mix_a());
 
   // Activating mix-a switches the routing over.
   auto on = activate("mix-a");
@@ -138,24 +172,8 @@ TEST_F(panels, one_active_per_type_and_bank_and_input_follows_the_active_preset)
   EXPECT_TRUE(wait_value("tone", "frequency", [](double x) { return x == 1; }));
   EXPECT_EQ(param("tone", "frequency").value().double_value(), 1);
 
-  // Pads: toggle on note-on, momentary while held. The hold notes come after wobble's
-  // note-off through the same panels: once hold is back off, that note-off was handled.
-  note(true, 60);
-  EXPECT_TRUE(wait_value("wobble", "running", is(1)));
-  note(false, 60);
-  note(true, 62);
-  EXPECT_TRUE(wait_value("hold", "running", is(1)));
-  note(false, 62);
-  EXPECT_TRUE(wait_value("hold", "running", is(0)));
-  EXPECT_EQ(value("wobble", "running"), 1) << "a toggle ignores note-off";
-
-  // Deactivated pads: silence (the CC after the notes is the marker).
-  ASSERT_EQ(activate("pads", false).status().code(), 0);
-  note(true, 60);
-  note(false, 60);
-  cc(1, 22, 100);
-  EXPECT_TRUE(wait_value("amp", "level", is(-120 + 144 * (100 / 127.0))));
-  EXPECT_EQ(value("wobble", "running"), 1);
+  // Pads: toggle on note-on, momentary while held; deactivated, silence.
+  ASSERT_NO_FATAL_FAILURE(play_pads());
 
   // Deleting announces the panel's last state.
   v1::DeletePanelRequest del;

@@ -411,6 +411,91 @@ TEST_F(state_fixture, preset_load_replaces_committed_values_and_clears_their_ove
 
 // -- loading guard ----------------------------------------------------------------------------
 
+/// amp.level set to `value`.
+v1::SetParamRequest amp_level(double value) {
+  v1::SetParamRequest req;
+  req.set_node("amp");
+  req.set_param("level");
+  *req.mutable_value() = dbl(value);
+  return req;
+}
+
+/// Probes amp until it refuses a batch as loading: true once the loading guard is up; `guard`
+/// is the last answer. The batch names no real parameter, so a probe that comes too early
+/// changes nothing either.
+bool loading_guard_up(client& cl, grpc::Status& guard) {
+  v1::SetParamsRequest probe;
+  probe.set_node("amp");
+  probe.add_params()->set_param("nope");
+  *probe.mutable_params(0)->mutable_value() = dbl(0);
+  return eventually([&] {
+    v1::SetParamsReply reply;
+    guard = cl.nodes->SetParams(ctx().get(), probe, &reply);
+    return guard.error_code() == grpc::StatusCode::UNAVAILABLE;
+  });
+}
+
+using outcome = std::pair<grpc::Status, v1::SetParamReply>;
+
+/// Two SetParam calls made during a load, and what came of them while the load held amp.
+struct held_calls {
+  std::vector<std::future<outcome>> calls;  // amp.level -13 and -14
+  bool one_back = false;                    // one of them came back during the load
+  size_t held_call = 0;                     // the other one, held as the fourth intent
+  int refused = 0;                          // refused as loading: the call back and a sixth
+};
+
+/// During the load: three intents posted in order, then two calls of which the first to
+/// arrive is held (fourth) and the other refused, then a sixth intent, refused too. Checks
+/// that both refusals say "loading".
+held_calls fill_past_the_bound(client& cl, runtime& rt) {
+  auto call = [&cl](double value) {
+    return std::async(std::launch::async, [&cl, req = amp_level(value)] {
+      outcome o;
+      o.first = cl.nodes->SetParam(ctx().get(), req, &o.second);
+      return o;
+    });
+  };
+  held_calls h;
+  // Posts from this thread reach amp in the order made and ahead of any later request: the
+  // arrival order that calls from several threads cannot give.
+  for (int i = 0; i < 3; ++i)
+    rt.post(amp_level(-10 - i));
+  // Whichever of these two comes first is held (fourth); the other is refused at once.
+  h.calls.push_back(call(-13));
+  h.calls.push_back(call(-14));
+  auto ready = [](std::future<outcome>& f) { return f.wait_for(0s) == std::future_status::ready; };
+  h.one_back = eventually([&] { return ready(h.calls[0]) || ready(h.calls[1]); });
+  const size_t refused_call = h.one_back && ready(h.calls[0]) ? 0 : 1;
+  h.held_call = 1 - refused_call;
+  if (!h.one_back)
+    return h;
+  EXPECT_FALSE(ready(h.calls[h.held_call])) << "both calls came back during the load";
+  // The refused call proves four intents were held when it arrived.
+  std::vector<outcome> past_the_bound{h.calls[refused_call].get()};
+  outcome sixth;
+  sixth.first = cl.nodes->SetParam(ctx().get(), amp_level(-15), &sixth.second);
+  past_the_bound.push_back(sixth);
+  for (const auto& [status, reply] : past_the_bound) {
+    h.refused += status.error_code() == grpc::StatusCode::UNAVAILABLE;
+    EXPECT_NE(status.error_message().find("loading"), std::string::npos) << status.error_message();
+  }
+  return h;
+}
+
+/// The next `count` changes of amp.level to -10 dB or below read from `reader` (fewer if the
+/// stream ends).
+std::vector<v1::ParamChanged> held_levels_applied(grpc::ClientReader<v1::Event>& reader,
+                                                  size_t count) {
+  std::vector<v1::ParamChanged> applied;
+  v1::Event ev;
+  while (applied.size() < count && reader.Read(&ev))
+    if (ev.has_param_changed() && ev.param_changed().param() == "level" &&
+        ev.param_changed().value().double_value() <= -10)
+      applied.push_back(ev.param_changed());
+  return applied;
+}
+
 /// A graph apply whose new device writes into a FIFO: opening it blocks until the test opens
 /// the reading end, which holds the apply (and its loading guard) open for as long as needed.
 /// Bound 4: three intents posted in a known order and one of two gRPC calls are held, the other
@@ -429,65 +514,14 @@ TEST_F(state_fixture, intents_during_a_load_are_queued_then_applied_or_refused_p
     v1::ApplyGraphReply reply;
     apply(held, reply);
   });
-  // The guard is up once amp refuses a batch as loading. The batch names no real parameter,
-  // so a probe that comes too early changes nothing either.
-  v1::SetParamsRequest probe;
-  probe.set_node("amp");
-  probe.add_params()->set_param("nope");
-  *probe.mutable_params(0)->mutable_value() = dbl(0);
+  // The guard is up once amp refuses a batch as loading.
   grpc::Status guard;
-  const bool up = eventually([&] {
-    v1::SetParamsReply reply;
-    guard = cl_->nodes->SetParams(ctx().get(), probe, &reply);
-    return guard.error_code() == grpc::StatusCode::UNAVAILABLE;
-  });
+  const bool up = loading_guard_up(*cl_, guard);
   EXPECT_NE(guard.error_message().find("loading"), std::string::npos) << guard.error_message();
-
-  auto level = [](double value) {
-    v1::SetParamRequest req;
-    req.set_node("amp");
-    req.set_param("level");
-    *req.mutable_value() = dbl(value);
-    return req;
-  };
-  using outcome = std::pair<grpc::Status, v1::SetParamReply>;
-  auto call = [&](double value) {
-    return std::async(std::launch::async, [this, req = level(value)] {
-      outcome o;
-      o.first = cl_->nodes->SetParam(ctx().get(), req, &o.second);
-      return o;
-    });
-  };
-  std::vector<std::future<outcome>> calls;
-  if (up) {
-    // Posts from this thread reach amp in the order made and ahead of any later request: the
-    // arrival order that calls from several threads cannot give.
-    for (int i = 0; i < 3; ++i)
-      rt_->post(level(-10 - i));
-    // Whichever of these two comes first is held (fourth); the other is refused at once.
-    calls.push_back(call(-13));
-    calls.push_back(call(-14));
-  }
-  auto ready = [](std::future<outcome>& f) {
-    return f.wait_for(0s) == std::future_status::ready;
-  };
-  const bool one_back =
-    up && eventually([&] { return ready(calls[0]) || ready(calls[1]); });
-  const size_t refused_call = one_back && ready(calls[0]) ? 0 : 1;
-  const size_t held_call = 1 - refused_call;
-  int refused = 0;
-  outcome sixth;
-  if (one_back) {
-    EXPECT_FALSE(ready(calls[held_call])) << "both calls came back during the load";
-    // The refused call proves four intents were held when it arrived.
-    std::vector<outcome> past_the_bound{calls[refused_call].get()};
-    sixth.first = cl_->nodes->SetParam(ctx().get(), level(-15), &sixth.second);
-    past_the_bound.push_back(sixth);
-    for (const auto& [status, reply] : past_the_bound) {
-      refused += status.error_code() == grpc::StatusCode::UNAVAILABLE;
-      EXPECT_NE(status.error_message().find("loading"), std::string::npos)
-        << status.error_message();
-    }
+  held_calls h;
+  if (up)
+    h = fill_past_the_bound(*cl_, *rt_);
+  if (h.one_back) {
     EXPECT_FALSE(param("amp", "level").has_committed()) << "nothing applied during the load";
   }
   // Release the device: the apply finishes, the held intents apply in arrival order.
@@ -495,16 +529,12 @@ TEST_F(state_fixture, intents_during_a_load_are_queued_then_applied_or_refused_p
   ASSERT_GE(fd, 0);
   applier.join();
   ASSERT_TRUE(up) << "the loading guard never came up: " << guard.error_message();
-  ASSERT_TRUE(one_back) << "neither call past the third held intent came back";
-  EXPECT_EQ(refused, 2);
-  const auto [status, reply] = calls[held_call].get();
+  ASSERT_TRUE(h.one_back) << "neither call past the third held intent came back";
+  EXPECT_EQ(h.refused, 2);
+  const auto [status, reply] = h.calls[h.held_call].get();
   EXPECT_TRUE(status.ok()) << status.error_message();
-  const double held_value = held_call == 0 ? -13 : -14;
-  std::vector<v1::ParamChanged> applied;
-  while (applied.size() < 4 && reader->Read(&ev))
-    if (ev.has_param_changed() && ev.param_changed().param() == "level" &&
-        ev.param_changed().value().double_value() <= -10)
-      applied.push_back(ev.param_changed());
+  const double held_value = h.held_call == 0 ? -13 : -14;
+  const auto applied = held_levels_applied(*reader, 4);
   ASSERT_EQ(applied.size(), 4u) << "the held intents were not all applied";
   const double order[] = {-10, -11, -12, held_value};
   for (size_t i = 0; i < 4; ++i)
