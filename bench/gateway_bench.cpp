@@ -383,7 +383,7 @@ void subscribe(audience& all, const std::string& address, const load_options& o)
 
 /// The process's highest RSS (kB), sampled every 250 ms on a thread of its own until stop().
 class rss_peak {
- public:
+public:
   explicit rss_peak(size_t start_kb) : max_kb_(start_kb), sampler_([this] { sample(); }) {}
   ~rss_peak() {
     if (sampler_.joinable())
@@ -396,7 +396,7 @@ class rss_peak {
     return max_kb_.load();
   }
 
- private:
+private:
   void sample() {
     while (sampling_) {
       size_t now = rss_kb();
