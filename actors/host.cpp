@@ -614,6 +614,65 @@ void collect_device_status(self_ptr self, size_t i, v1::StatusReply reply,
       });
 }
 
+/// The nodes as the hub last announced them.
+caf::typed_response_promise<v1::ListNodesReply> list_nodes(self_ptr self) {
+  auto rp = self->make_response_promise<v1::ListNodesReply>();
+  self->request(self->state.hub, node_timeout, caf::get_atom_v)
+    .then([rp](v1::Snapshot& snap) mutable {
+      v1::ListNodesReply reply;
+      for (const auto& n : snap.nodes()) {
+        auto* s = reply.add_nodes();
+        s->set_id(n.id());
+        s->set_type(n.type());
+        s->set_device(n.device());
+        s->set_node_rev(n.node_rev());
+        s->set_state(n.state());
+      }
+      rp.deliver(std::move(reply));
+    });
+  return rp;
+}
+
+/// Hands `req` to the authority of `req.node()`, which answers; NOT_FOUND without one.
+template <class Reply, class Request>
+caf::typed_response_promise<Reply> delegate_to_node(self_ptr self, const Request& req) {
+  auto rp = self->make_response_promise<Reply>();
+  auto it = self->state.nodes.find(req.node());
+  if (it == self->state.nodes.end())
+    rp.deliver(status_reply<Reply>(code_not_found, "node", "node: no node '" + req.node() + "'"));
+  else
+    rp.delegate(it->second.handle, req);
+  return rp;
+}
+
+/// The batch the writer last made durable (0 without a writer or when it does not answer).
+caf::typed_response_promise<uint64_t> flush_store(self_ptr self) {
+  auto rp = self->make_response_promise<uint64_t>();
+  if (!self->state.store) {
+    rp.deliver(uint64_t{0});
+    return rp;
+  }
+  self->request(self->state.store, store_timeout, sg::flush_atom_v)
+    .then([rp](uint64_t batch) mutable { rp.deliver(batch); },
+          [rp](caf::error&) mutable { rp.deliver(uint64_t{0}); });
+  return rp;
+}
+
+/// A node authority died: said to the hub as FAILED, then the node is restarted.
+void on_node_down(self_ptr self, const caf::down_msg& dm) {
+  for (auto& [id, e] : self->state.nodes)
+    if (e.handle.address() == dm.source) {
+      v1::Event ev;
+      ev.set_node_id(id);
+      ev.mutable_node_status()->set_node(id);
+      ev.mutable_node_status()->set_state(v1::NodeStatus::STATE_FAILED);
+      ev.mutable_node_status()->set_message(caf::to_string(dm.reason));
+      publish(self, std::move(ev));
+      restart_node(self, id);
+      return;
+    }
+}
+
 void stop_all(self_ptr self) {
   for (auto& [id, c] : self->state.controllers)
     self->send_exit(c.second, caf::exit_reason::user_shutdown);
@@ -635,6 +694,59 @@ void stop_all(self_ptr self) {
 
 using namespace host_detail;
 
+namespace {
+
+/// What the host answers: graph applies and presets itself, intents and triggers through
+/// the node authorities, stored things through the writer, panels through their authority.
+host_actor::behavior_type host_behavior(self_ptr self) {
+  return {
+    [self](const v1::ApplyGraphRequest& req) { return apply(self, req); },
+    [self](const v1::ListNodesRequest&) { return list_nodes(self); },
+    [self](const v1::GetNodeRequest& req) { return delegate_to_node<v1::GetNodeReply>(self, req); },
+    [self](const v1::SetParamRequest& req) { return route_intent(self, req); },
+    [self](const v1::SettleRequest& req) { return route_intent(self, req); },
+    [self](const v1::SetParamsRequest& req) { return route_now<v1::SetParamsReply>(self, req); },
+    [self](const v1::BypassRequest& req) { return route_now<v1::BypassReply>(self, req); },
+    [self](const v1::TriggerRequest& req) { return delegate_to_node<v1::TriggerReply>(self, req); },
+    [self](const v1::GetGraphRequest&) {
+      v1::GetGraphReply reply;
+      *reply.mutable_graph() = self->state.graph;
+      reply.set_graph_rev(self->state.graph_rev);
+      return reply;
+    },
+    [self](const v1::StatusRequest&) {
+      auto rp = self->make_response_promise<v1::StatusReply>();
+      v1::StatusReply reply;
+      reply.set_graph_name(self->state.graph.name());
+      collect_device_status(self, 0, std::move(reply), rp);
+      return rp;
+    },
+    [self](const v1::SavePresetRequest& req) { return save_preset(self, req); },
+    [self](const v1::LoadPresetRequest& req) { return load_preset(self, req); },
+    [self](const v1::ListPresetsRequest& req) {
+      return forward_to_store<v1::ListPresetsReply>(self, req);
+    },
+    [self](const v1::DeletePresetRequest& req) {
+      return forward_to_store<v1::DeletePresetReply>(self, req);
+    },
+    [self](const v1::ListPanelsRequest& req) {
+      return forward_to_panels<v1::ListPanelsReply>(self, req);
+    },
+    [self](const v1::GetPanelRequest& req) { return forward_to_panels<v1::PanelReply>(self, req); },
+    [self](const v1::PutPanelRequest& req) { return forward_to_panels<v1::PanelReply>(self, req); },
+    [self](const v1::ActivatePanelRequest& req) {
+      return forward_to_panels<v1::PanelReply>(self, req);
+    },
+    [self](const v1::DeletePanelRequest& req) {
+      return forward_to_panels<v1::PanelReply>(self, req);
+    },
+    [self](const v1::LearnRequest& req) { return forward_to_panels<v1::LearnReply>(self, req); },
+    [self](sg::flush_atom) { return flush_store(self); },
+  };
+}
+
+}  // namespace
+
 host_actor spawn_host(caf::actor_system& sys, hub_actor hub, host_options options) {
   auto fn = [](self_ptr self, hub_actor hub, host_options options) -> host_actor::behavior_type {
     self->state.hub = std::move(hub);
@@ -643,113 +755,8 @@ host_actor spawn_host(caf::actor_system& sys, hub_actor hub, host_options option
       stop_all(self);
       self->quit(msg.reason);
     });
-    self->set_down_handler([self](const caf::down_msg& dm) {
-      for (auto& [id, e] : self->state.nodes)
-        if (e.handle.address() == dm.source) {
-          v1::Event ev;
-          ev.set_node_id(id);
-          ev.mutable_node_status()->set_node(id);
-          ev.mutable_node_status()->set_state(v1::NodeStatus::STATE_FAILED);
-          ev.mutable_node_status()->set_message(caf::to_string(dm.reason));
-          publish(self, std::move(ev));
-          restart_node(self, id);
-          return;
-        }
-    });
-    return {
-      [self](const v1::ApplyGraphRequest& req) { return apply(self, req); },
-      [self](const v1::ListNodesRequest&) {
-        auto rp = self->make_response_promise<v1::ListNodesReply>();
-        self->request(self->state.hub, node_timeout, caf::get_atom_v)
-          .then([rp](v1::Snapshot& snap) mutable {
-            v1::ListNodesReply reply;
-            for (const auto& n : snap.nodes()) {
-              auto* s = reply.add_nodes();
-              s->set_id(n.id());
-              s->set_type(n.type());
-              s->set_device(n.device());
-              s->set_node_rev(n.node_rev());
-              s->set_state(n.state());
-            }
-            rp.deliver(std::move(reply));
-          });
-        return rp;
-      },
-      [self](const v1::GetNodeRequest& req) {
-        auto rp = self->make_response_promise<v1::GetNodeReply>();
-        auto it = self->state.nodes.find(req.node());
-        if (it == self->state.nodes.end())
-          rp.deliver(status_reply<v1::GetNodeReply>(code_not_found, "node",
-                                                    "node: no node '" + req.node() + "'"));
-        else
-          rp.delegate(it->second.handle, req);
-        return rp;
-      },
-      [self](const v1::SetParamRequest& req) { return route_intent(self, req); },
-      [self](const v1::SettleRequest& req) { return route_intent(self, req); },
-      [self](const v1::SetParamsRequest& req) {
-        return route_now<v1::SetParamsReply>(self, req);
-      },
-      [self](const v1::BypassRequest& req) { return route_now<v1::BypassReply>(self, req); },
-      [self](const v1::TriggerRequest& req) {
-        auto rp = self->make_response_promise<v1::TriggerReply>();
-        auto it = self->state.nodes.find(req.node());
-        if (it == self->state.nodes.end())
-          rp.deliver(status_reply<v1::TriggerReply>(code_not_found, "node",
-                                                    "node: no node '" + req.node() + "'"));
-        else
-          rp.delegate(it->second.handle, req);
-        return rp;
-      },
-      [self](const v1::GetGraphRequest&) {
-        v1::GetGraphReply reply;
-        *reply.mutable_graph() = self->state.graph;
-        reply.set_graph_rev(self->state.graph_rev);
-        return reply;
-      },
-      [self](const v1::StatusRequest&) {
-        auto rp = self->make_response_promise<v1::StatusReply>();
-        v1::StatusReply reply;
-        reply.set_graph_name(self->state.graph.name());
-        collect_device_status(self, 0, std::move(reply), rp);
-        return rp;
-      },
-      [self](const v1::SavePresetRequest& req) { return save_preset(self, req); },
-      [self](const v1::LoadPresetRequest& req) { return load_preset(self, req); },
-      [self](const v1::ListPresetsRequest& req) {
-        return forward_to_store<v1::ListPresetsReply>(self, req);
-      },
-      [self](const v1::DeletePresetRequest& req) {
-        return forward_to_store<v1::DeletePresetReply>(self, req);
-      },
-      [self](const v1::ListPanelsRequest& req) {
-        return forward_to_panels<v1::ListPanelsReply>(self, req);
-      },
-      [self](const v1::GetPanelRequest& req) {
-        return forward_to_panels<v1::PanelReply>(self, req);
-      },
-      [self](const v1::PutPanelRequest& req) {
-        return forward_to_panels<v1::PanelReply>(self, req);
-      },
-      [self](const v1::ActivatePanelRequest& req) {
-        return forward_to_panels<v1::PanelReply>(self, req);
-      },
-      [self](const v1::DeletePanelRequest& req) {
-        return forward_to_panels<v1::PanelReply>(self, req);
-      },
-      [self](const v1::LearnRequest& req) { return forward_to_panels<v1::LearnReply>(self, req); },
-      [self](sg::flush_atom) {
-        auto rp = self->make_response_promise<uint64_t>();
-        if (!self->state.store) {
-          rp.deliver(uint64_t{0});
-          return rp;
-        }
-        self->request(self->state.store, store_timeout, sg::flush_atom_v)
-          .then([rp](uint64_t batch) mutable { rp.deliver(batch); },
-                [rp](caf::error&) mutable { rp.deliver(uint64_t{0}); });
-        return rp;
-      },
-    };
+    self->set_down_handler([self](const caf::down_msg& dm) { on_node_down(self, dm); });
+    return host_behavior(self);
   };
   return sys.spawn(fn, std::move(hub), std::move(options));
 }
