@@ -106,6 +106,20 @@ protected:
     EXPECT_EQ(reply.applied().node_rev(), rev);
   }
 
+  /// Level committed at -3 (rev 1), then an lfo overlay at -10 settling after `settle_ms`
+  /// (rev 2): both reached the kernel, the hub and the client, in that order.
+  void commit_then_overlay(uint32_t settle_ms, const where& at = where::current()) {
+    const caller trace(at);
+    send(intent("level", dbl(-3), 1));
+    send(overlay(-10, 2, settle_ms));
+    expect_kernel(-3, at);
+    expect_kernel(-10, at);
+    EXPECT_EQ(take_change(hub, at).node_rev(), 1u);
+    EXPECT_EQ(take_change(hub, at).node_rev(), 2u);
+    expect_applied(1, at);
+    expect_applied(2, at);
+  }
+
   /// Device, writer and hub got nothing more.
   void expect_silence(const where& at = where::current()) {
     expect_nothing(device, at);
@@ -229,14 +243,7 @@ TEST_F(node_test, an_overlay_beats_the_committed_value_which_beats_the_base) {
 }
 
 TEST_F(node_test, an_idle_overlay_settles_into_a_session_only_commit_at_its_settle_time) {
-  send(intent("level", dbl(-3), 1));
-  send(overlay(-10, 2, 200));
-  expect_kernel(-3);
-  expect_kernel(-10);
-  EXPECT_EQ(take_change(hub).node_rev(), 1u);
-  EXPECT_EQ(take_change(hub).node_rev(), 2u);
-  expect_applied(1);
-  expect_applied(2);
+  commit_then_overlay(200);
   advance(200ms);  // due now; the sweep runs 1 ms later
   expect_silence();
   advance(1ms);
@@ -277,14 +284,7 @@ TEST_F(node_test, every_overlay_write_restarts_its_settle_time) {
 }
 
 TEST_F(node_test, settle_commits_an_overlay_at_once_and_discard_drops_it) {
-  send(intent("level", dbl(-3), 1));
-  send(overlay(-10, 2, 60000));
-  expect_kernel(-3);
-  expect_kernel(-10);
-  EXPECT_EQ(take_change(hub).node_rev(), 1u);
-  EXPECT_EQ(take_change(hub).node_rev(), 2u);
-  expect_applied(1);
-  expect_applied(2);
+  commit_then_overlay(60000);
 
   v1::SettleRequest settle;
   settle.set_node("knob");
