@@ -197,6 +197,47 @@ void stop_devices(self_ptr self) {
   self->state.video_domains.clear();
 }
 
+/// The backend each device ran on, by device name.
+using device_backends = std::map<std::string, std::string>;
+
+/// Asks every device to close, one after the other, each waiting for its hardware to be let go
+/// (a JACK client of this process cannot open while another one closes), then stops them; `done`
+/// gets the backends they ran on. A device that does not answer in time is stopped anyway.
+void close_devices(self_ptr self, size_t i, std::shared_ptr<device_backends> backends,
+                   std::function<void(device_backends)> done) {
+  auto& st = self->state;
+  if (i == st.devices.size()) {
+    stop_devices(self);
+    done(std::move(*backends));
+    return;
+  }
+  self->request(st.devices[i], open_timeout, caf::close_atom_v)
+    .then(
+      [self, i, backends, done](const v1::DeviceStatus& status) {
+        if (!status.backend().empty())
+          (*backends)[status.device()] = status.backend();
+        close_devices(self, i + 1, backends, done);
+      },
+      [self, i, backends, done](const caf::error&) {
+        close_devices(self, i + 1, backends, done);
+      });
+}
+
+void close_devices(self_ptr self, std::function<void(device_backends)> done) {
+  close_devices(self, 0, std::make_shared<device_backends>(), std::move(done));
+}
+
+/// A device changed live keeps the backend it ran on: `auto` is pinned to it, so a change never
+/// lands on another backend (a fallback to `null`) without saying so; if that backend cannot
+/// open, the apply fails.
+void pin_backends(std::vector<audio_domain>& domains, const device_backends& running) {
+  for (auto& d : domains) {
+    auto it = running.find(d.device.name);
+    if (it != running.end() && d.device.backend == "auto")
+      d.device.backend = it->second;
+  }
+}
+
 /// Spawns one device actor per domain and opens them in turn; `done` gets an error status or
 /// nothing. On error every device of this batch is stopped again.
 void open_domains(self_ptr self, std::shared_ptr<std::vector<audio_domain>> domains, size_t i,
@@ -218,8 +259,7 @@ void open_domains(self_ptr self, std::shared_ptr<std::vector<audio_domain>> doma
     return;
   }
   auto fail = [self, done](v1::Status status) {
-    stop_devices(self);
-    done(std::move(status));
+    close_devices(self, [done, status](device_backends) { done(status); });
   };
   self->request(st.devices[i], open_timeout, caf::open_atom_v)
     .then(
@@ -472,27 +512,34 @@ void switch_devices(self_ptr self, std::shared_ptr<apply_plan> plan,
     return;
   }
   auto previous = std::make_shared<std::vector<audio_domain>>(st.domains);
-  stop_devices(self);
-  open_domains(self, domains, 0,
-               [self, plan, previous, previous_video, held_nodes, rp,
-                complete](std::optional<v1::Status> error) {
-                 if (!error) {
-                   complete();
-                   return;
-                 }
-                 v1::ApplyGraphReply reply;
-                 *reply.mutable_status() = *error;
-                 if (previous->empty() && previous_video.empty()) {
-                   finish_apply(self, held_nodes, rp, std::move(reply));
-                   return;
-                 }
-                 self->state.next_video = previous_video;
-                 open_domains(self, previous, 0,
-                              [self, plan, held_nodes, rp, reply](std::optional<v1::Status>) {
-                                rebind_unchanged(self, *plan);
-                                finish_apply(self, held_nodes, rp, reply);
-                              });
-               });
+  close_devices(self, [self, domains, previous, previous_video, plan, held_nodes, rp,
+                       complete](device_backends running) {
+    pin_backends(*domains, running);
+    pin_backends(*previous, running);
+    auto reopen_previous = [self, plan, previous, previous_video, held_nodes,
+                            rp](v1::ApplyGraphReply reply) {
+      if (previous->empty() && previous_video.empty()) {
+        finish_apply(self, held_nodes, rp, std::move(reply));
+        return;
+      }
+      self->state.next_video = previous_video;
+      open_domains(self, previous, 0,
+                   [self, plan, held_nodes, rp, reply](std::optional<v1::Status>) {
+                     rebind_unchanged(self, *plan);
+                     finish_apply(self, held_nodes, rp, reply);
+                   });
+    };
+    open_domains(self, domains, 0,
+                 [complete, reopen_previous](std::optional<v1::Status> error) {
+                   if (!error) {
+                     complete();
+                     return;
+                   }
+                   v1::ApplyGraphReply reply;
+                   *reply.mutable_status() = *error;
+                   reopen_previous(std::move(reply));
+                 });
+  });
 }
 
 caf::typed_response_promise<v1::ApplyGraphReply> apply(self_ptr self,

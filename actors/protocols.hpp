@@ -25,6 +25,8 @@ using hub_actor = caf::typed_actor<
 
 /// A device actor: owns one device's realtime thread and render engine.
 /// - (open_atom) -> Status: opens the device and starts rendering the domain
+/// - (close_atom) -> DeviceStatus: stops it and lets the hardware go before answering (the
+///   status it had, backend included), so the next device can open it
 /// - v1::DomainPlan -> Status: swap in a plan for changed nodes/edges, keeping unchanged kernels
 /// - v1::KernelParam: a live parameter for a kernel slot
 /// - v1::KernelEvent: a note or trigger for a kernel slot
@@ -32,6 +34,7 @@ using hub_actor = caf::typed_actor<
 /// - v1::StatusRequest -> DeviceStatus
 using device_actor = caf::typed_actor<
   caf::replies_to<caf::open_atom>::with<v1::Status>,
+  caf::replies_to<caf::close_atom>::with<v1::DeviceStatus>,
   caf::replies_to<v1::DomainPlan>::with<v1::Status>,
   caf::reacts_to<v1::KernelParam>,
   caf::reacts_to<v1::KernelEvent>,

@@ -58,6 +58,8 @@ void emit_device(YAML::Emitter& out, const v1::DeviceSpec& d) {
     out << YAML::Key << "sample_rate" << YAML::Value << d.sample_rate();
     out << YAML::Key << "block" << YAML::Value << d.block();
     out << YAML::Key << "channels" << YAML::Value << d.channels();
+    if (d.inputs() > 0)
+      out << YAML::Key << "inputs" << YAML::Value << d.inputs();
   }
   // Sorted, so an export is stable from one call to the next.
   std::map<std::string, std::string> options(d.options().begin(), d.options().end());

@@ -124,6 +124,10 @@ struct context {
   // Pass 1.
   std::vector<node_source> node_src;  // parallel to spec.nodes
   std::vector<edge_source> edge_src;  // parallel to spec.edges
+  /// Audio devices whose input or output channel count the file sets (`inputs:`,
+  /// `outputs:`/`channels:`), by name: nodes may not use channels beyond them. Counts not set
+  /// grow to what the nodes use.
+  std::map<std::string, pos> declared_inputs, declared_outputs;
 
   // Pass 2.
   std::vector<node_state> nodes;  // parallel to spec.nodes

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "graph/load_context.hpp"
+#include "nodes/core/channel_list.hpp"
 
 namespace sg::graph_load {
 
@@ -11,9 +12,10 @@ namespace {
 
 // Vocabulary of the format (docs/GRAPH_FORMAT.md)
 
-const names device_keys = {"kind",   "backend", "sample_rate", "block",      "channels",
-                           "device", "path",    "client_name", "priority"};
-const names device_option_keys = {"device", "path", "client_name"};
+const names device_keys = {"kind",   "backend", "sample_rate", "block",       "channels",
+                           "inputs", "outputs", "device",      "path",        "input",
+                           "client_name", "priority"};
+const names device_option_keys = {"device", "path", "input", "client_name"};
 const names midi_device_keys = {"kind", "backend", "port"};
 // Video devices (actors/devices/video_device.hpp): one GStreamer pipeline and its sink.
 const names video_device_keys = {"kind", "sink", "width", "height", "fps",
@@ -91,9 +93,19 @@ void device_field(context& c, v1::DeviceSpec& d, const entry& f) {
                                     "expected 16, 32, 64, 128, 256, 512, 1024, 2048 or 4096");
     else if (x)
       d.set_block(static_cast<uint32_t>(*x));
-  } else if (f.key == "channels") {
-    if (auto x = int_field(c, f, what, 1, 64))
+  } else if (f.key == "channels" || f.key == "outputs") {
+    if (c.declared_outputs.count(d.name()))
+      c.report.error(at(f.key_node), "device " + q(d.name()) + " sets its outputs twice: "
+                                       "expected one of 'channels' and 'outputs'");
+    else if (auto x = int_field(c, f, what, 0, 64)) {
       d.set_channels(static_cast<uint32_t>(*x));
+      c.declared_outputs[d.name()] = at(f.value);
+    }
+  } else if (f.key == "inputs") {
+    if (auto x = int_field(c, f, what, 0, 64)) {
+      d.set_inputs(static_cast<uint32_t>(*x));
+      c.declared_inputs[d.name()] = at(f.value);
+    }
   } else if (f.key == "priority") {
     if (auto x = int_field(c, f, what, 1, 95))
       (*d.mutable_options())["priority"] = std::to_string(*x);
@@ -217,6 +229,48 @@ void check_device_kind(context& c, size_t i, const node_info& info) {
                                              ": expected a device with kind: " + wanted);
 }
 
+/// Where node `i`'s parameter `name` was written, or the node itself when it was not.
+pos param_pos(const context& c, size_t i, const std::string& name) {
+  for (const auto& e : c.node_src[i].params)
+    if (e.key == name)
+      return at(e.value);
+  return c.node_src[i].item;
+}
+
+/// The device channels node `i` uses (audio.input, audio.output) fit the device: within a count
+/// the file sets, else the count grows to them.
+void check_device_channels(context& c, size_t i) {
+  const node_info* info = c.nodes[i].info;
+  auto& n = *c.spec.mutable_nodes(static_cast<int>(i));
+  if (!info || info->device_channels_param.empty() || n.device().empty())
+    return;
+  auto it = n.params().find(info->device_channels_param);
+  const std::string listed = it != n.params().end() ? it->second.string_value() : "";
+  const uint32_t highest = highest_channel(listed);
+  for (auto& d : *c.spec.mutable_devices()) {
+    if (d.name() != n.device() || d.kind() != "audio")
+      continue;
+    const bool in = info->device_inputs;
+    const auto& declared = in ? c.declared_inputs : c.declared_outputs;
+    const uint32_t count = in ? d.inputs() : d.channels();
+    if (highest <= count)
+      return;
+    if (declared.count(d.name()))
+      c.report.error(param_pos(c, i, info->device_channels_param),
+                     label(c, i) + " uses channel " + std::to_string(highest) + " but device " +
+                       q(d.name()) + " has " + std::to_string(count) +
+                       (in ? " input" : " output") + (count == 1 ? "" : "s") + " (line " +
+                       std::to_string(declared.at(d.name()).line) + "): expected " +
+                       (count > 0 ? "channels 1.." + std::to_string(count) + ", or " : "") +
+                       "more " + (in ? "inputs" : "outputs") + " on the device");
+    else if (in)
+      d.set_inputs(highest);
+    else
+      d.set_channels(highest);
+    return;
+  }
+}
+
 } // namespace
 
 void read_hosts(context& c, const entry& e) {
@@ -269,6 +323,7 @@ void check_placement(context& c, size_t i) {
                    label(c, i) + " needs a device: expected 'device: <name>' naming one of " +
                      (devices.empty() ? "the keys of 'devices' (none declared)" : join(devices)));
   }
+  check_device_channels(c, i);
   if (n.host().empty() || c.spec.hosts().count(n.host()) > 0)
     return;
   names hosts;

@@ -84,6 +84,13 @@ void node(context& c, const YAML::Node& item) {
 /// enumerations take names; everything else is typed by YAML and judged by check_value.
 v1::Value param_value(const param_info& p, const YAML::Node& n) {
   v1::Value v;
+  if (p.type == param_type::string && n.IsSequence()) {  // a list: its items joined
+    std::string joined;
+    for (const auto& item : n)
+      joined += (joined.empty() ? "" : p.list_separator) + item.Scalar();
+    v.set_string_value(joined);
+    return v;
+  }
   if (p.type == param_type::string) {
     v.set_string_value(n.Scalar());
     return v;
@@ -108,7 +115,7 @@ std::string expected_form(const param_info& p) {
     case param_type::real: return "a number";
     case param_type::integer: return "an integer";
     case param_type::boolean: return "true or false";
-    case param_type::string: return "a string";
+    case param_type::string: return p.list_separator.empty() ? "a string" : "a string or a list";
     case param_type::enumeration: return "one of " + join(p.choices);
   }
   return "a value";
@@ -161,7 +168,14 @@ bool check_param(context& c, size_t i, const entry& e) {
     c.report.error(at(e.key_node), "missing value for " + what + ": expected " + expected_form(p));
     return false;
   }
-  if (!e.value.IsScalar()) {
+  if (!p.list_separator.empty() && e.value.IsSequence()) {
+    for (const auto& item : e.value)
+      if (!item.IsScalar()) {
+        c.report.error(at(item), what + ": expected a list of single values, not a nested list "
+                                        "or mapping");
+        return false;
+      }
+  } else if (!e.value.IsScalar()) {
     c.report.error(at(e.value),
                    what + ": expected " + expected_form(p) + ", not a list or mapping");
     return false;

@@ -61,10 +61,14 @@ expected<void> check_value(const param_info& p, const v1::Value& v) {
       if (v.kind_case() == k::kBoolValue)
         return {};
       return unexpected("wrong type: expected true or false");
-    case param_type::string:
-      if (v.kind_case() == k::kStringValue)
+    case param_type::string: {
+      if (v.kind_case() != k::kStringValue)
+        return unexpected("wrong type: expected a string");
+      if (!p.check_text)
         return {};
-      return unexpected("wrong type: expected a string");
+      const std::string why = p.check_text(v.string_value());
+      return why.empty() ? expected<void>{} : unexpected(why);
+    }
     case param_type::enumeration: {
       const std::string* name = v.kind_case() == k::kEnumValue     ? &v.enum_value()
                                 : v.kind_case() == k::kStringValue ? &v.string_value()

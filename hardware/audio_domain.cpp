@@ -1,5 +1,8 @@
 #include "hardware/audio_domain.hpp"
 
+#include "nodes/core/channel_list.hpp"
+
+#include <algorithm>
 #include <map>
 #include <numeric>
 
@@ -19,6 +22,24 @@ bool has_audio_ports(const node_info& info) {
     if (p.kind == media_kind::audio)
       return true;
   return false;
+}
+
+/// The highest device channel node `n` lists (audio.input, audio.output), 1-based; 0 if none.
+uint32_t highest_listed(const node_spec& n) {
+  if (!n.info || n.info->device_channels_param.empty())
+    return 0;
+  const int idx = n.info->param_index(n.info->device_channels_param);
+  return idx < 0 ? 0 : highest_channel(n.values.strings[static_cast<size_t>(idx)]);
+}
+
+/// Grows the device's input and output counts to the channels its nodes list (the loader
+/// already did for graphs it read, and refused channels beyond counts a file sets).
+void fit_channels(audio_domain& d) {
+  for (const auto& n : d.nodes) {
+    const uint32_t highest = highest_listed(n);
+    uint32_t& count = n.info && n.info->device_inputs ? d.device.inputs : d.device.channels;
+    count = std::max(count, highest);
+  }
 }
 
 } // namespace
@@ -63,6 +84,8 @@ std::vector<audio_domain> split_domains(const graph_spec& spec) {
       continue;
     domains[df].edges.push_back({sf, e.from_port, st, e.to_port});
   }
+  for (auto& d : domains)
+    fit_channels(d);
   return domains;
 }
 
@@ -111,6 +134,59 @@ expected<std::unique_ptr<render_plan>> recompile_domain_plan(const audio_domain&
     nodes.push_back(std::move(spec));
   }
   return render_plan::compile(std::move(nodes), domain.edges, format, domain.device.channels);
+}
+
+namespace {
+
+/// The channels `n` lists (its default when the value is empty: every device channel for an
+/// output, the first input for an input).
+std::vector<uint32_t> node_channels(const node_spec& n, uint32_t device_count) {
+  const int idx = n.info->param_index(n.info->device_channels_param);
+  const std::string text = idx >= 0 ? n.values.strings[static_cast<size_t>(idx)] : "";
+  std::vector<uint32_t> out;
+  if (auto list = parse_channel_list(text)) {
+    out = *list;
+  } else if (!n.info->device_inputs) {
+    for (uint32_t c = 0; c < device_count; ++c)
+      out.push_back(c);
+  } else {
+    out.push_back(0);
+  }
+  std::erase_if(out, [&](uint32_t c) { return c >= device_count; });
+  return out;
+}
+
+/// Names every channel and collects the groups of the nodes of one direction.
+void plan_direction(const audio_domain& domain, bool inputs, std::vector<std::string>& names,
+                    std::vector<port_group>& groups) {
+  const uint32_t count = inputs ? domain.device.inputs : domain.device.channels;
+  names.assign(count, {});
+  for (const auto& n : domain.nodes) {
+    if (!n.info || n.info->device_channels_param.empty() || n.info->device_inputs != inputs)
+      continue;
+    port_group g;
+    g.node = n.id;
+    g.channels = node_channels(n, count);
+    const int ci = n.info->param_index(n.info->connect_param);
+    if (ci >= 0)
+      g.patterns = connect_items(n.values.strings[static_cast<size_t>(ci)]);
+    for (size_t j = 0; j < g.channels.size(); ++j)
+      if (names[g.channels[j]].empty())
+        names[g.channels[j]] = g.channels.size() == 1 ? n.id : n.id + "_" + std::to_string(j + 1);
+    groups.push_back(std::move(g));
+  }
+  for (uint32_t c = 0; c < count; ++c)
+    if (names[c].empty())
+      names[c] = (inputs ? "in_" : "out_") + std::to_string(c + 1);
+}
+
+} // namespace
+
+device_ports plan_device_ports(const audio_domain& domain) {
+  device_ports p;
+  plan_direction(domain, true, p.input_names, p.input_groups);
+  plan_direction(domain, false, p.output_names, p.output_groups);
+  return p;
 }
 
 } // namespace sg

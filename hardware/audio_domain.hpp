@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "hardware/device_ports.hpp"
 #include "hardware/specs.hpp"
 #include "nodes/core/render_plan.hpp"
 
@@ -36,5 +37,9 @@ expected<std::unique_ptr<render_plan>> recompile_domain_plan(const audio_domain&
                                                              const audio_domain& previous_domain,
                                                              const render_plan& previous,
                                                              const audio_format& format);
+
+/// The port names and connection groups of `domain`'s device (inputs and outputs as the
+/// device spec counts them; see hardware/device_ports.hpp).
+device_ports plan_device_ports(const audio_domain& domain);
 
 } // namespace sg

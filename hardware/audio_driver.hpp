@@ -8,11 +8,21 @@
 #include <memory>
 #include <string>
 
+#include "hardware/device_ports.hpp"
 #include "hardware/specs.hpp"
 #include "nodes/core/expected.hpp"
 #include "nodes/core/render_plan.hpp"
 
 namespace sg {
+
+class wav_source;  // hardware/wav_source.hpp
+
+/// How far a device's inputs and outputs are from the outside world, in frames (JACK: the
+/// widest latency range of its ports; 0 where a backend does not say).
+struct device_latency {
+  uint32_t input_frames = 0;
+  uint32_t output_frames = 0;
+};
 
 class audio_driver {
 public:
@@ -37,6 +47,11 @@ public:
   /// normal scheduling class (a JACK server started with --no-realtime, say), moves it to
   /// SCHED_FIFO once, if the system permits; a refusal leaves it as it is.
   virtual void promote_realtime() {}
+  /// thread: control, called periodically. Makes the connections the graph asks for that are
+  /// missing (JACK: after another program's ports came back).
+  virtual void maintain() {}
+  /// thread: control.
+  virtual device_latency latency() const { return {}; }
 };
 
 /// A device that opened.
@@ -48,15 +63,23 @@ struct opened_driver {
 
 /// thread: control. Opens the device `spec` describes and starts rendering `engine`. `auto`
 /// tries a running JACK server, then PulseAudio, then ALSA's default device, then `null`.
-/// Fails with the backend's reason when nothing opened.
-expected<opened_driver> open_audio_driver(const device_spec& spec, render_engine& engine);
+/// `ports` names the device's ports and says what they connect to (JACK). Fails with the
+/// backend's reason when nothing opened.
+expected<opened_driver> open_audio_driver(const device_spec& spec, render_engine& engine,
+                                          const device_ports& ports = {});
 
 /// thread: control. Renders `seconds` of audio as fast as possible into a WAV file
 /// (32-bit float) with the engine's device channel count; fails when the file cannot be
 /// created or written. `before_block(first_frame, frames)`, when given, runs before each block
-/// is rendered (to push the notes and triggers due in it).
+/// is rendered (to push the notes and triggers due in it). `input`, when given, feeds the
+/// device's inputs (blocks up to `block` frames).
 expected<void> render_offline(
   render_engine& engine, uint32_t block, double seconds, const std::string& wav_path,
-  const std::function<void(uint64_t first_frame, uint32_t frames)>& before_block = {});
+  const std::function<void(uint64_t first_frame, uint32_t frames)>& before_block = {},
+  wav_source* input = nullptr);
+
+/// thread: control. The null device's inputs for `spec`: its `input` file, silence when it
+/// has inputs but no file, nothing without inputs; fails with the file's path and reason.
+expected<std::unique_ptr<wav_source>> open_input(const device_spec& spec);
 
 } // namespace sg

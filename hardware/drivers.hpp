@@ -11,8 +11,11 @@
 
 namespace sg {
 
-/// JACK, ALSA or PulseAudio through RtAudio; fails with "<backend>: <reason>" when it cannot
-/// open.
+/// A JACK client on libjack; fails with "jack: <reason>" when it cannot open.
+expected<std::unique_ptr<audio_driver>> open_jack(const device_spec& spec, render_engine& engine,
+                                                  const device_ports& ports);
+
+/// ALSA or PulseAudio through RtAudio; fails with "<backend>: <reason>" when it cannot open.
 expected<std::unique_ptr<audio_driver>>
 open_rtaudio(const std::string& backend, const device_spec& spec, render_engine& engine);
 

@@ -12,6 +12,7 @@
 #include <sndfile.h>
 
 #include "hardware/drivers.hpp"
+#include "hardware/wav_source.hpp"
 #include "hardware/wav_tap.hpp"
 
 namespace sg {
@@ -30,8 +31,9 @@ constexpr long ns_per_s = 1'000'000'000L;
 
 class null_driver final : public audio_driver {
 public:
- null_driver(const device_spec& spec, render_engine& engine, std::unique_ptr<wav_tap> tap)
-     : engine_(engine), block_(spec.block), tap_(std::move(tap)) {
+ null_driver(const device_spec& spec, render_engine& engine, std::unique_ptr<wav_tap> tap,
+             std::unique_ptr<wav_source> input)
+     : engine_(engine), block_(spec.block), tap_(std::move(tap)), input_(std::move(input)) {
    buffers_.assign(static_cast<size_t>(engine.device_channels()) * block_, 0.0f);
    for (uint32_t c = 0; c < engine.device_channels(); ++c)
      channels_.push_back(buffers_.data() + static_cast<size_t>(c) * block_);
@@ -77,7 +79,7 @@ private:
   // schedule (the device "slipped"): the next block is due at once.
   std::chrono::steady_clock::time_point cycle(std::chrono::steady_clock::time_point due) noexcept
     SG_NONBLOCKING {
-    engine_.render(channels_.data(), block_);
+    engine_.render(input_ ? input_->next(block_) : nullptr, channels_.data(), block_);
     if (tap_)
       tap_->push(channels_.data(), block_);
     const auto period = std::chrono::nanoseconds(period_ns_);
@@ -96,6 +98,7 @@ private:
   std::vector<float> buffers_;
   std::vector<float*> channels_;
   std::unique_ptr<wav_tap> tap_;
+  std::unique_ptr<wav_source> input_;
   std::atomic<bool> running_{true};
   std::atomic<bool> rt_{false};
   std::thread thread_;
@@ -131,12 +134,29 @@ expected<std::unique_ptr<audio_driver>> open_null(const device_spec& spec, rende
     // Two seconds of ring: the writer drains every 20 ms.
     tap = std::make_unique<wav_tap>(*f, engine.device_channels(), spec.sample_rate * 2, spec.block);
   }
-  return std::unique_ptr<audio_driver>(std::make_unique<null_driver>(spec, engine, std::move(tap)));
+  auto input = open_input(spec);
+  if (!input)
+    return unexpected(input.error());
+  return std::unique_ptr<audio_driver>(
+    std::make_unique<null_driver>(spec, engine, std::move(tap), std::move(*input)));
+}
+
+expected<std::unique_ptr<wav_source>> open_input(const device_spec& spec) {
+  if (spec.inputs == 0)
+    return std::unique_ptr<wav_source>{};
+  const std::string& path = spec.option("input", "");
+  if (path.empty())
+    return std::make_unique<wav_source>(wav_source::silence(spec.inputs, spec.block));
+  auto source = wav_source::open(path, spec.inputs, spec.sample_rate, spec.block);
+  if (!source)
+    return unexpected(source.error());
+  return std::make_unique<wav_source>(std::move(*source));
 }
 
 expected<void> render_offline(
   render_engine& engine, uint32_t block, double seconds, const std::string& wav_path,
-  const std::function<void(uint64_t first_frame, uint32_t frames)>& before_block) {
+  const std::function<void(uint64_t first_frame, uint32_t frames)>& before_block,
+  wav_source* input) {
   const auto rate = static_cast<uint32_t>(engine.sample_rate());
   auto file = open_wav(wav_path, engine.device_channels(), rate);
   if (!file)
@@ -164,7 +184,7 @@ expected<void> render_offline(
     const auto frames = static_cast<uint32_t>(remaining < block ? remaining : block);
     if (before_block)
       before_block(done, frames);
-    engine.render(channels.data(), frames);
+    engine.render(input ? input->next(frames) : nullptr, channels.data(), frames);
     done += frames;
     for (uint32_t fr = 0; fr < frames; ++fr)
       for (uint32_t c = 0; c < nch; ++c)
@@ -180,15 +200,19 @@ expected<void> render_offline(
   return written;
 }
 
-expected<opened_driver> open_audio_driver(const device_spec& spec, render_engine& engine) {
+expected<opened_driver> open_audio_driver(const device_spec& spec, render_engine& engine,
+                                          const device_ports& ports) {
   const std::string& backend = spec.backend.empty() ? std::string("auto") : spec.backend;
+  auto open_backend = [&](const std::string& b) {
+    return b == "jack" ? open_jack(spec, engine, ports) : open_rtaudio(b, spec, engine);
+  };
   if (backend == "null")
     return only(open_null(spec, engine));
   if (backend != "auto")
-    return only(open_rtaudio(backend, spec, engine));
+    return only(open_backend(backend));
   std::string tried;
   for (const char* b : {"jack", "pulse", "alsa"}) {
-    auto d = open_rtaudio(b, spec, engine);
+    auto d = open_backend(b);
     if (d)
       return opened_driver{std::move(*d), {}};
     tried += (tried.empty() ? "" : "; ") + d.error();

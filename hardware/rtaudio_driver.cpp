@@ -1,4 +1,3 @@
-#include <dlfcn.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -10,7 +9,6 @@
 #include <cstring>
 #include <memory>
 
-#include <jack/jack.h>
 #include <rtaudio/RtAudio.h>
 #include <spdlog/spdlog.h>
 
@@ -22,8 +20,8 @@ namespace sg {
 namespace {
 
 /// The RtAudio stream and what its callback needs, on the heap: if closing the stream hangs
-/// inside libjack (it can, when the server went away), the stream is abandoned to the thread
-/// closing it instead of taking the device actor down with it.
+/// in the backend (a device gone mid-stream), the stream is abandoned to the thread closing it
+/// instead of taking the device actor down with it.
 struct rtaudio_stream {
   rtaudio_stream(RtAudio::Api api, render_engine& e) : audio(api), engine(&e) {
     audio.showWarnings(false);
@@ -33,11 +31,6 @@ struct rtaudio_stream {
   /// Set when the driver lets go: the callback then renders silence without the engine.
   std::atomic<bool> released{false};
   std::atomic<pthread_t> audio_thread{};
-  /// Set by libjack's shutdown notification (see jack_on_shutdown below): the server is gone.
-  std::atomic<bool> server_gone{false};
-  /// The shutdown registration went through our jack_on_shutdown: RtAudio will not close the
-  /// stream by itself. (False when this program does not export that symbol.)
-  std::atomic<bool> shutdown_ours{false};
 };
 
 /// thread: any. pthread_self, callable from nonblocking code: glibc does not annotate it, so
@@ -54,43 +47,21 @@ pthread_t current_thread() noexcept SG_NONBLOCKING {
 #endif
 }
 
-/// The stream whose JACK client is being opened on this thread (set around openStream), so
-/// that the shutdown registration RtAudio makes there can be taken over.
-thread_local rtaudio_stream* opening_stream = nullptr;
-
-/// Marks `s` as the stream being opened on this thread for as long as it lives.
-struct opening_mark {
-  explicit opening_mark(rtaudio_stream* s) { opening_stream = s; }
-  ~opening_mark() { opening_stream = nullptr; }
-  opening_mark(const opening_mark&) = delete;
-  opening_mark& operator=(const opening_mark&) = delete;
-};
-
-/// thread: a libjack thread (the one that noticed the server go). Only flags it.
-void on_jack_shutdown(void* arg) {
-  static_cast<rtaudio_stream*>(arg)->server_gone.store(true, std::memory_order_release);
-}
-
-/// JACK client closes still running in this process. libjack deadlocks when a client is opened
-/// while another one closes (jack_client_open and jack_client_close take two of its locks in
-/// opposite orders), so no JACK stream is opened while this is above zero.
-std::atomic<int> jack_closes_in_flight{0};
-
 /// thread: a closer thread. Stops and closes the stream, leaving RtAudio's own close alone.
 /// False when that close is stuck: then the stream must never be touched (or destroyed, which
 /// closes it) again.
 bool close_stream(rtaudio_stream& s) noexcept {
   try {
     RtAudio& audio = s.audio;
-    // Open but no longer running means the backend is closing the stream itself (RtAudio's
-    // JACK backend does so from its own thread when the server shuts the client down):
-    // closing it a second time concurrently crashes or hangs, so let that close finish.
+    // Open but no longer running means the backend is closing the stream itself (from its own
+    // thread, when the device went away): closing it a second time concurrently crashes or
+    // hangs, so let that close finish.
     if (!audio.isStreamRunning() && audio.isStreamOpen()) {
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
       while (audio.isStreamOpen() && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       if (audio.isStreamOpen())
-        return false;  // its close is stuck in libjack: a second one would deadlock on its mutex
+        return false;  // its close is stuck: a second one would deadlock on its mutex
       // Its thread returns right after marking the stream closed.
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -121,7 +92,7 @@ public:
     }
   }
 
-  /// thread: control. Returns within 1.5 s whatever libjack does: the close
+  /// thread: control. Returns within 1.5 s whatever the backend does: the close
   /// runs on a thread of its own, which is left behind (with the stream) if it hangs.
   void stop() noexcept override {
     if (!stream_)
@@ -129,15 +100,9 @@ public:
     std::shared_ptr<rtaudio_stream> s = std::move(stream_);
     s->released.store(true, std::memory_order_release);
     auto done = std::make_shared<std::atomic<bool>>(false);
-    const bool jack = backend_ == "jack";
-    if (jack)
-      jack_closes_in_flight.fetch_add(1);
-    std::thread closer([s, done, jack] {
-      if (!close_stream(*s)) {
+    std::thread closer([s, done] {
+      if (!close_stream(*s))
         new std::shared_ptr<rtaudio_stream>(s);  // deliberately leaked: see close_stream
-      } else if (jack) {
-        jack_closes_in_flight.fetch_sub(1);  // a stuck close keeps the gate shut
-      }
       done->store(true, std::memory_order_release);
     });
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
@@ -153,52 +118,23 @@ public:
     }
   }
 
-  /// thread: control. After a loss of the JACK server: RtAudio would close the stream from a
-  /// thread it starts inside libjack's shutdown notification, racing libjack's own teardown
-  /// (a deadlock inside libjack now and then, after which no JACK client opens again in this
-  /// process). The shutdown registration is ours instead (jack_on_shutdown below), so nobody
-  /// closes behind our back: a thread of ours closes the stream once libjack's notifying threads
-  /// are done, and no JACK stream opens until that close ended (`jack_closes_in_flight`; an open
-  /// beside a close deadlocks libjack as surely as two closes do).
-  void abandon() noexcept override {
-    if (!stream_)
-      return;
-    if (backend_ != "jack") {
-      stop();
-      return;
-    }
-    std::shared_ptr<rtaudio_stream> s = std::move(stream_);
-    s->released.store(true, std::memory_order_release);
-    jack_closes_in_flight.fetch_add(1);
-    // A close that hangs in libjack keeps this thread, the stream and the gate forever: the
-    // stream is never destroyed (that would close it again) and JACK stays closed here.
-    std::thread([s] {
-      if (s->shutdown_ours.load(std::memory_order_acquire)) {
-        // libjack's threads finish the shutdown they are in before the client is closed.
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        try {
-          if (s->audio.isStreamOpen())
-            s->audio.closeStream();
-        } catch (const RtAudioError&) {
-        }
-      } else {
-        // RtAudio kept its own shutdown handler (this program does not export ours) and closes
-        // the stream itself: wait for that, then for its thread to return.
-        while (s->audio.isStreamOpen())
-          std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      jack_closes_in_flight.fetch_sub(1);
-    }).detach();
-  }
-
   std::string backend() const override { return backend_; }
+  /// RtAudio says one figure for the whole stream (input plus output); it stands for both.
+  device_latency latency() const override {
+    if (!stream_ || !stream_->audio.isStreamOpen())
+      return {};
+    try {
+      const auto frames = static_cast<uint32_t>(stream_->audio.getStreamLatency());
+      return {frames, frames};
+    } catch (const RtAudioError&) {
+      return {};
+    }
+  }
   bool alive() const override {
     if (!stream_)
       return false;
     auto& audio = stream_->audio;
-    return audio.isStreamOpen() && audio.isStreamRunning() &&
-           !stream_->server_gone.load(std::memory_order_acquire);
+    return audio.isStreamOpen() && audio.isStreamRunning();
   }
   uint32_t block() const override { return block_; }
   // thread: control. Asks about the audio thread the callback recorded (no syscall there).
@@ -238,6 +174,11 @@ private:
       out.deviceId = *id;
     }
     out.nChannels = spec.channels;
+    // Inputs from the same device (its default input without a `device:`), opened duplex so
+    // both run in one callback.
+    RtAudio::StreamParameters in;
+    in.deviceId = it != spec.options.end() ? out.deviceId : audio.getDefaultInputDevice();
+    in.nChannels = spec.inputs;
     RtAudio::StreamOptions options;
     options.flags = RTAUDIO_NONINTERLEAVED | RTAUDIO_SCHEDULE_REALTIME;
     auto cn = spec.options.find("client_name");
@@ -247,11 +188,9 @@ private:
       priority_ = std::clamp(std::atoi(pr->second.c_str()), 1, 95);
     options.priority = priority_;
     block_ = spec.block;
-    {
-      opening_mark opening(stream_.get());
-      audio.openStream(&out, nullptr, RTAUDIO_FLOAT32, spec.sample_rate, &block_, &callback,
-                       stream_.get(), &options, nullptr);
-    }
+    audio.openStream(spec.channels > 0 ? &out : nullptr, spec.inputs > 0 ? &in : nullptr,
+                     RTAUDIO_FLOAT32, spec.sample_rate, &block_, &callback, stream_.get(),
+                     &options, nullptr);
     audio.startStream();
     return {};
   }
@@ -266,23 +205,29 @@ private:
   }
 
   // thread: realtime (the backend's audio thread).
-  static int callback(void* out, void*, unsigned int frames, double,
+  static int callback(void* out, void* in, unsigned int frames, double,
                       RtAudioStreamStatus status, void* user) noexcept SG_NONBLOCKING {
     auto* s = static_cast<rtaudio_stream*>(user);
-    const uint32_t nch = s->engine->device_channels() < 64 ? s->engine->device_channels() : 64;
+    constexpr uint32_t most = render_engine::max_channels;
+    const uint32_t nch = std::min(s->engine->device_channels(), most);
+    const uint32_t nin = in ? std::min(s->engine->input_channels(), most) : 0;
     if (s->released.load(std::memory_order_acquire)) {
-      std::memset(out, 0, sizeof(float) * nch * frames);
+      if (out)
+        std::memset(out, 0, sizeof(float) * nch * frames);
       return 0;
     }
     render_engine& engine = *s->engine;
-    if (status & RTAUDIO_OUTPUT_UNDERFLOW)
+    if (status & (RTAUDIO_OUTPUT_UNDERFLOW | RTAUDIO_INPUT_OVERFLOW))
       engine.stats().xruns.fetch_add(1, std::memory_order_relaxed);
     if (s->audio_thread.load(std::memory_order_relaxed) == pthread_t{})
       s->audio_thread.store(current_thread(), std::memory_order_release);
-    float* channels[64];
+    float* channels[most];
+    const float* inputs[most];
     for (uint32_t c = 0; c < nch; ++c)
       channels[c] = static_cast<float*>(out) + static_cast<size_t>(c) * frames;
-    engine.render(channels, frames);
+    for (uint32_t c = 0; c < nin; ++c)
+      inputs[c] = static_cast<const float*>(in) + static_cast<size_t>(c) * frames;
+    engine.render(nin > 0 ? inputs : nullptr, channels, frames);
     return 0;
   }
 
@@ -297,17 +242,11 @@ private:
 
 expected<std::unique_ptr<audio_driver>>
 open_rtaudio(const std::string& backend, const device_spec& spec, render_engine& engine) {
-  RtAudio::Api api = backend == "jack"    ? RtAudio::UNIX_JACK
-                     : backend == "alsa"  ? RtAudio::LINUX_ALSA
-                                          : RtAudio::LINUX_PULSE;
+  const RtAudio::Api api = backend == "alsa" ? RtAudio::LINUX_ALSA : RtAudio::LINUX_PULSE;
   std::vector<RtAudio::Api> compiled;
   RtAudio::getCompiledApi(compiled);
   if (std::find(compiled.begin(), compiled.end(), api) == compiled.end())
     return unexpected(backend + ": not compiled into this RtAudio");
-  if (api == RtAudio::UNIX_JACK && jack_closes_in_flight.load() > 0)
-    return unexpected(backend + ": the previous JACK client of this process is still closing "
-                                "(libjack cannot open one meanwhile); if this persists, "
-                                "restart studiograph");
   std::unique_ptr<rtaudio_driver> driver;
   try {
     driver = std::make_unique<rtaudio_driver>(api, backend, engine);
@@ -320,21 +259,3 @@ open_rtaudio(const std::string& backend, const device_spec& spec, render_engine&
 }
 
 } // namespace sg
-
-/// libjack's jack_on_shutdown, as RtAudio's JACK backend calls it (the executable's definition
-/// comes first in symbol lookup). While a studiograph stream opens on this thread the
-/// registration is replaced by ours, which only flags the stream (see rtaudio_driver::abandon);
-/// every other caller gets libjack's function unchanged.
-extern "C" __attribute__((visibility("default"))) void jack_on_shutdown(
-  jack_client_t* client, JackShutdownCallback callback, void* arg) {
-  using fn = void (*)(jack_client_t*, JackShutdownCallback, void*);
-  static const fn real = reinterpret_cast<fn>(dlsym(RTLD_NEXT, "jack_on_shutdown"));
-  if (!real)
-    return;
-  if (sg::opening_stream) {
-    sg::opening_stream->shutdown_ours.store(true, std::memory_order_release);
-    real(client, &sg::on_jack_shutdown, sg::opening_stream);
-    return;
-  }
-  real(client, callback, arg);
-}

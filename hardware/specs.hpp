@@ -21,7 +21,8 @@ struct device_spec {
   std::string backend;  // audio: auto | jack | alsa | pulse | null; midi: jack | alsa
   uint32_t sample_rate = 0;
   uint32_t block = 0;
-  uint32_t channels = 0;
+  uint32_t channels = 0;  // output channels
+  uint32_t inputs = 0;    // input channels (0: playback only)
   /// Backend-specific settings (a device name, a WAV path, a video sink and its size...).
   std::map<std::string, std::string> options;
 

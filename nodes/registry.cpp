@@ -9,6 +9,7 @@
 #include "nodes/audio/mixer/mixer.hpp"
 #include "nodes/audio/noise/noise.hpp"
 #include "nodes/audio/oscillator/oscillator.hpp"
+#include "nodes/audio/input/input.hpp"
 #include "nodes/audio/output/output.hpp"
 #include "nodes/audio/pan/pan.hpp"
 #include "nodes/audio/player/player.hpp"
@@ -29,6 +30,7 @@ const node_registry& node_registry::builtin() {
     r.add(gain_info());
     r.add(mixer_info());
     r.add(meter_info());
+    r.add(input_info());
     r.add(output_info());
     r.add(store_info());
     r.add(oscillator_info());

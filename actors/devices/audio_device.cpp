@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include <spdlog/spdlog.h>
+
 #include "actors/devices/specs.hpp"
 #include "hardware/audio_driver.hpp"
 
@@ -57,9 +59,13 @@ v1::DeviceStatus make_device_status(device_state& st) {
   s.set_block(st.driver ? st.driver->block() : st.domain.device.block);
   s.set_channels(st.domain.device.channels);
   s.set_message(st.message);
+  s.set_inputs(st.domain.device.inputs);
   if (st.driver) {
     s.set_backend(st.driver->backend());
     s.set_realtime_priority(st.driver->realtime_priority());
+    const device_latency latency = st.driver->latency();
+    s.set_input_latency_frames(latency.input_frames);
+    s.set_output_latency_frames(latency.output_frames);
   }
   if (st.engine) {
     auto& stats = st.engine->stats();
@@ -116,9 +122,9 @@ v1::Status open_device(device_state& st) {
   auto plan = compile_domain_plan(st.domain, format);
   if (!plan)
     return make_status(code_failed_precondition, "device " + dev.name + ": " + plan.error());
-  st.engine = std::make_unique<render_engine>(dev.channels, format.sample_rate);
+  st.engine = std::make_unique<render_engine>(dev.channels, format.sample_rate, dev.inputs);
   submit(st, std::move(*plan));
-  auto opened = open_audio_driver(dev, *st.engine);
+  auto opened = open_audio_driver(dev, *st.engine, plan_device_ports(st.domain));
   if (!opened) {
     st.state = v1::DeviceStatus::STATE_FAILED;
     st.message = opened.error();
@@ -127,6 +133,10 @@ v1::Status open_device(device_state& st) {
   st.driver = std::move(opened->driver);
   st.state = v1::DeviceStatus::STATE_RUNNING;
   st.message = opened->skipped.empty() ? "" : "fell back to null (" + opened->skipped + ")";
+  if (!opened->skipped.empty())
+    spdlog::warn("device {}: no sound device answered, so it runs on the null backend and "
+                 "nothing is heard ({})",
+                 dev.name, opened->skipped);
   // Retries after a loss reopen the backend that opened now, never a fallback.
   st.domain.device.backend = st.driver->backend();
   st.last_progress = clock_type::now();
@@ -184,7 +194,7 @@ void watch_device(Self* self) {
   if (st.state != v1::DeviceStatus::STATE_FAILED || st.driver || now < st.next_retry)
     return;
   ++st.attempts;
-  auto opened = open_audio_driver(st.domain.device, *st.engine);
+  auto opened = open_audio_driver(st.domain.device, *st.engine, plan_device_ports(st.domain));
   if (!opened) {
     st.retry_delay = std::min<std::chrono::milliseconds>(st.retry_delay * 2, max_retry);
     st.next_retry = clock_type::now() + st.retry_delay;
@@ -267,6 +277,15 @@ device_actor spawn_audio_device(caf::actor_system& sys, audio_domain domain, hub
           self->delayed_send(self, tick_interval, caf::tick_atom_v);
         return status;
       },
+      [self](caf::close_atom) {
+        auto& st = self->state;
+        auto status = make_device_status(st);
+        if (st.driver)
+          st.driver->stop();
+        st.driver.reset();
+        st.state = v1::DeviceStatus::STATE_STOPPED;
+        return status;
+      },
       [self](const v1::DomainPlan& next) {
         auto status = swap_plan(self->state, next);
         return status;
@@ -309,8 +328,10 @@ device_actor spawn_audio_device(caf::actor_system& sys, audio_domain domain, hub
         drain_telemetry(self);
         st.engine->collect_garbage();
         watch_device(self);
-        if (st.driver)
+        if (st.driver) {
           st.driver->promote_realtime();
+          st.driver->maintain();
+        }
         if (++st.ticks % ticks_per_status == 0)
           publish_status(self);
         self->delayed_send(self, tick_interval, caf::tick_atom_v);

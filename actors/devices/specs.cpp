@@ -12,6 +12,7 @@ device_spec to_device_spec(const v1::DeviceSpec& d) {
   out.sample_rate = d.sample_rate();
   out.block = d.block();
   out.channels = d.channels();
+  out.inputs = d.inputs();
   out.options.insert(d.options().begin(), d.options().end());
   return out;
 }
@@ -24,6 +25,7 @@ v1::DeviceSpec to_proto(const device_spec& d) {
   out.set_sample_rate(d.sample_rate);
   out.set_block(d.block);
   out.set_channels(d.channels);
+  out.set_inputs(d.inputs);
   out.mutable_options()->insert(d.options.begin(), d.options.end());
   return out;
 }

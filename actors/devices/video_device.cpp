@@ -405,6 +405,7 @@ void shut_down(self_ptr self) {
   auto& st = self->state;
   if (st.subscribed)
     self->send(st.hub, caf::unsubscribe_atom_v, st.subscription);
+  st.subscribed = false;
   if (st.pipeline && st.pipeline->writes_file() &&
       st.state == v1::DeviceStatus::STATE_RUNNING)
     st.pipeline->finish(finish_timeout_ms);
@@ -440,6 +441,12 @@ video_device_actor spawn_video_device(caf::actor_system& sys, video_domain domai
         for (uint32_t i = 0; i < self->state.pipeline->size(); ++i)
           publish_layout(self, i, v1::Origin{}, 0, {});
         self->delayed_send(self, tick_interval, caf::tick_atom_v);
+        return status;
+      },
+      [self](caf::close_atom) {
+        auto status = make_status(self->state);
+        shut_down(self);
+        self->state.state = v1::DeviceStatus::STATE_STOPPED;
         return status;
       },
       [](const v1::DomainPlan&) {

@@ -102,6 +102,21 @@ std::string or_dash(const std::string& s) {
   return s.empty() ? "-" : s;
 }
 
+std::string channels_text(const v1::DeviceStatus& d) {
+  if (d.backend() == "gstreamer")
+    return "-";
+  return std::to_string(d.inputs()) + "/" + std::to_string(d.channels());
+}
+
+std::string latency_text(const v1::DeviceStatus& d) {
+  const uint32_t in = d.input_latency_frames(), out = d.output_latency_frames();
+  if (d.backend() == "gstreamer" || d.sample_rate() == 0 || (in == 0 && out == 0))
+    return "-";
+  const double ms = 1000.0 / d.sample_rate();
+  return fixed(in * ms, 1) + "/" + fixed(out * ms, 1) + " ms (" + std::to_string(in) + "/" +
+         std::to_string(out) + ")";
+}
+
 std::string join(const google::protobuf::RepeatedPtrField<std::string>& items, const char* sep) {
   std::string s;
   for (const auto& item : items)

@@ -41,6 +41,12 @@ std::string fixed(double x, int decimals);
 /// `s`, or "-" when it is empty.
 std::string or_dash(const std::string& s);
 
+/// An audio device's channels, "2/2" (inputs/outputs); "-" for video devices.
+std::string channels_text(const v1::DeviceStatus& d);
+
+/// An audio device's input and output latency, "5.3/2.7 ms (256/128)"; "-" when unknown.
+std::string latency_text(const v1::DeviceStatus& d);
+
 /// The items separated by `sep`.
 std::string join(const google::protobuf::RepeatedPtrField<std::string>& items,
                  const char* sep = ",");

@@ -12,16 +12,20 @@ namespace {
 
 /// The tables of `status` below its header: devices, node loads (if any), clients.
 void print_status_tables(const v1::StatusReply& reply) {
-  table rows{
-    {"DEVICE", "STATE", "BACKEND", "RATE", "BLOCK", "CH", "BLOCKS", "XRUNS", "LOAD", "RT"}};
+  table rows{{"DEVICE", "STATE", "BACKEND", "RATE", "BLOCK", "IN/OUT", "LATENCY IN/OUT", "BLOCKS",
+               "XRUNS", "LOAD", "RT"}};
   for (const auto& d : reply.devices())
     rows.push_back({d.device(), lower_state(v1::DeviceStatus_State_Name(d.state())),
                     or_dash(d.backend()), std::to_string(d.sample_rate()),
-                    std::to_string(d.block()), std::to_string(d.channels()),
+                    std::to_string(d.block()), channels_text(d), latency_text(d),
                     std::to_string(d.blocks()), std::to_string(d.xruns()),
                     fixed(d.load() * 100, 1) + "%", d.realtime_priority() ? "yes" : "no"});
   std::cout << '\n';
   print_table(rows);
+  // What each device says of itself: a fallback to the null backend and why, a loss, a retry.
+  for (const auto& d : reply.devices())
+    if (!d.message().empty() && d.backend() != "gstreamer")
+      std::cout << d.device() << ": " << d.message() << '\n';
   table loads{{"NODE", "DEVICE", "LOAD"}};
   for (const auto& d : reply.devices())
     for (const auto& nl : d.node_loads())

@@ -130,15 +130,19 @@ struct top_view {
     std::strftime(now, sizeof now, "%H:%M:%S", &tm);
     os << "studiograph top  " << addr << "  graph " << or_dash(graph) << " rev " << graph_rev
        << "  " << now << "  " << link << "  events " << events << "  retries " << retries << "\n\n";
-    table dev{
-      {"DEVICE", "STATE", "BACKEND", "RATE", "BLOCK", "BLOCKS", "XRUNS", "LOAD", "PEAK", "RT"}};
+    table dev{{"DEVICE", "STATE", "BACKEND", "RATE", "BLOCK", "IN/OUT", "LATENCY IN/OUT",
+               "BLOCKS", "XRUNS", "LOAD", "PEAK", "RT"}};
     for (const auto& [name, d] : devices)
       dev.push_back({name, lower_state(v1::DeviceStatus_State_Name(d.state())),
                      or_dash(d.backend()), std::to_string(d.sample_rate()),
-                     std::to_string(d.block()), std::to_string(d.blocks()),
-                     std::to_string(d.xruns()), fixed(d.load() * 100, 1) + "%",
-                     fixed(d.peak_load() * 100, 1) + "%", d.realtime_priority() ? "yes" : "no"});
+                     std::to_string(d.block()), channels_text(d), latency_text(d),
+                     std::to_string(d.blocks()), std::to_string(d.xruns()),
+                     fixed(d.load() * 100, 1) + "%", fixed(d.peak_load() * 100, 1) + "%",
+                     d.realtime_priority() ? "yes" : "no"});
     print_table(dev, os);
+    for (const auto& [name, d] : devices)
+      if (!d.message().empty() && d.backend() != "gstreamer")
+        os << name << ": " << d.message() << '\n';
     os << '\n';
     table rows{{"NODE", "TYPE", "DEVICE", "STATE", "LOAD", "BYPASS", "PEAK dB", "RMS dB"}};
     for (const auto& n : nodes) {

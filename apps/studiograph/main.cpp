@@ -19,6 +19,7 @@
 #include "graph/score.hpp"
 #include "hardware/audio_domain.hpp"
 #include "hardware/audio_driver.hpp"
+#include "hardware/wav_source.hpp"
 
 namespace {
 
@@ -189,6 +190,10 @@ std::string status_line(runtime& rt, double elapsed) {
                   static_cast<unsigned long long>(d.xruns()), d.load() * 100.0,
                   d.state() == v1::DeviceStatus::STATE_RUNNING ? "" : " [not running]");
     line += buf;
+    // A device that runs on the null backend because no sound device answered says so here,
+    // where the operator looks (sgctl status gives the reasons).
+    if (d.message().starts_with("fell back to null"))
+      line += " [no sound device: silent]";
   }
   line += " | gateway " + st.gateway_address();
   return line;
@@ -347,7 +352,14 @@ int cmd_render(const std::string& path, double seconds, const std::string& out, 
     e.ev.velocity = ev.velocity;
     timed.push_back(e);
   }
-  render_engine engine(d.device.channels, format.sample_rate);
+  device_spec device = d.device;
+  device.block = block;
+  auto input = open_input(device);  // the device's `input` file feeds audio.input nodes
+  if (!input) {
+    std::cerr << "studiograph: " << input.error() << '\n';
+    return start_failed;
+  }
+  render_engine engine(d.device.channels, format.sample_rate, d.device.inputs);
   const uint32_t gen = (*plan)->generation();
   engine.submit_plan(std::move(*plan));
   size_t next_event = 0;
@@ -360,7 +372,7 @@ int cmd_render(const std::string& path, double seconds, const std::string& out, 
     }
   };
   const auto t0 = std::chrono::steady_clock::now();
-  const auto rendered = render_offline(engine, block, seconds, out, push_due);
+  const auto rendered = render_offline(engine, block, seconds, out, push_due, input->get());
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!rendered) {
     std::cerr << "studiograph: " << rendered.error() << '\n';

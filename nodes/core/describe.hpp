@@ -70,6 +70,19 @@ inline param_info text(std::string name, std::string def, std::string summary) {
   return p;
 }
 
+/// A list of text items (a YAML sequence in the graph file, or one item), held joined by
+/// `separator`; configuration unless marked `applied_live()`.
+inline param_info text_list(std::string name, std::string def, std::string separator,
+                            std::string summary) {
+  param_info p = text(std::move(name), std::move(def), std::move(summary));
+  p.list_separator = std::move(separator);
+  return p;
+}
+
+/// A list of device channels, 1-based: `[1, 2]`, `1-2`, `3` or `1-2, 5` (see
+/// nodes/core/channel_list.hpp); configuration: a change rebuilds the node.
+param_info channel_list(std::string name, std::string def, std::string summary);
+
 /// An input port; `channels` 0 follows what is connected; `repeat` names the integer
 /// parameter that makes it a family `name1..nameN`.
 inline port_info input(std::string name, media_kind kind, uint32_t channels = 0,

@@ -57,6 +57,7 @@ struct process_context {
   uint32_t n_in = 0;
   audio_bus* out = nullptr;       // one per resolved output port
   uint32_t n_out = 0;
+  audio_bus device_in;            // the device's captured channels (audio.input reads them)
   audio_bus device_out;           // the device's output channels (audio.output sums into them)
   uint32_t slot = 0;              // this node's slot in the domain
   telemetry_queue* telemetry = nullptr;

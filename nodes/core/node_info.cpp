@@ -26,7 +26,7 @@ std::vector<resolved_port> resolve_ports(const node_info& info, const param_valu
   std::vector<resolved_port> out;
   for (const auto& p : info.ports) {
     if (p.repeat_param.empty()) {
-      out.push_back({p.name, p.dir, p.kind, p.channels});
+      out.push_back({p.name, p.dir, p.kind, p.channels_of ? p.channels_of(values) : p.channels});
       continue;
     }
     int idx = info.param_index(p.repeat_param);

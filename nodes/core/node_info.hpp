@@ -11,6 +11,7 @@
 namespace sg {
 
 class kernel;
+struct param_values;
 
 enum class media_kind : uint8_t { audio, video, control };
 enum class port_dir : uint8_t { in, out };
@@ -24,6 +25,9 @@ struct port_info {
   uint32_t channels = 0;
   /// When set, the port is a family `name1..nameN`, N being this integer parameter's value.
   std::string repeat_param;
+  /// When set, the channel count follows the node's parameters (audio.input: one channel per
+  /// listed device channel); 0 from it means "follows the connected input".
+  std::function<uint32_t(const param_values&)> channels_of;
 };
 
 enum class param_type : uint8_t { real, integer, boolean, string, enumeration };
@@ -42,6 +46,11 @@ struct param_info {
   std::string def_string;            // string only
   bool live = true;                  // false: takes effect only when the graph is rebuilt
   bool persist = false;              // policy: every committed value is stored, asked or not
+  /// Text only: the graph file may give a list, stored joined by this separator (empty: a
+  /// plain string).
+  std::string list_separator;
+  /// Text only: judges a value beyond its type (a channel list's syntax); empty accepts all.
+  std::function<std::string(const std::string&)> check_text;  // "" = accepted, else why not
 
   /// A change takes effect only when the graph is rebuilt (see nodes/core/describe.hpp).
   param_info on_rebuild() && {
@@ -71,6 +80,12 @@ struct node_info {
   bool needs_device = false;
   /// The kind of device `device:` names; empty: audio, or video for nodes with video ports.
   std::string device_kind;
+  /// Device-bound audio nodes: the text parameter listing the device channels the node uses
+  /// (nodes/core/channel_list.hpp), whether those are the device's inputs (audio.input) or
+  /// outputs (audio.output), and the parameter saying what their device ports connect to.
+  std::string device_channels_param;
+  bool device_inputs = false;
+  std::string connect_param;
   /// Accepts notes and triggers (kernel_event); gRPC Trigger and controllers may target it.
   bool accepts_events = false;
   /// Keeps audio history (delay lines, reverb tails, envelopes): an xrun disturbs it.

@@ -247,9 +247,9 @@ void render_plan::mix(const audio_bus& src, const audio_bus& dst, uint32_t frame
   }
 }
 
-void render_plan::run(uint32_t frames, const audio_bus& device_out, telemetry_queue* telemetry,
-                      const kernel_event* events, const uint32_t* event_slots,
-                      uint32_t n_events) noexcept {
+void render_plan::run(uint32_t frames, const audio_bus& device_in, const audio_bus& device_out,
+                      telemetry_queue* telemetry, const kernel_event* events,
+                      const uint32_t* event_slots, uint32_t n_events) noexcept {
   // Per-node time is sampled on one run in `node_time_stride` (and scaled): two clock reads
   // per node on every block would cost more than the small kernels themselves.
   const bool timed = (runs_++ % node_time_stride) == 0;
@@ -270,6 +270,7 @@ void render_plan::run(uint32_t frames, const audio_bus& device_out, telemetry_qu
     ctx.n_in = s.in_count;
     ctx.out = buses_.data() + s.out_begin;
     ctx.n_out = s.out_count;
+    ctx.device_in = device_in;
     ctx.device_out = device_out;
     ctx.slot = s.slot;
     ctx.telemetry = telemetry;
@@ -340,8 +341,10 @@ std::vector<uint32_t> render_plan::out_channels(uint32_t slot) const {
   return out;
 }
 
-render_engine::render_engine(uint32_t device_channels, double sample_rate)
-  : device_channels_(device_channels), sample_rate_(sample_rate) {
+render_engine::render_engine(uint32_t device_channels, double sample_rate,
+                             uint32_t input_channels)
+  : device_channels_(device_channels), input_channels_(input_channels),
+    sample_rate_(sample_rate) {
 }
 
 render_engine::~render_engine() {
@@ -420,6 +423,10 @@ void render_engine::collect_garbage() {
 }
 
 void render_engine::render(float* const* out, uint32_t frames) noexcept {
+  render(nullptr, out, frames);
+}
+
+void render_engine::render(const float* const* in, float* const* out, uint32_t frames) noexcept {
   if (frames == 0)
     return;
   const auto start = realtime_now();
@@ -445,15 +452,20 @@ void render_engine::render(float* const* out, uint32_t frames) noexcept {
     std::memset(out[c], 0, frames * sizeof(float));
   const uint64_t block_start = stats_.frames.load(std::memory_order_relaxed);
   if (plan) {
-    float* chunk[64];
-    const uint32_t nch = device_channels_ < 64 ? device_channels_ : 64;
+    float* chunk[max_channels];
+    float* in_chunk[max_channels];  // read only: kernels never write the device's inputs
+    const uint32_t nch = device_channels_ < max_channels ? device_channels_ : max_channels;
+    const uint32_t nin = !in ? 0 : input_channels_ < max_channels ? input_channels_ : max_channels;
     const uint32_t max_block = plan->max_block();
     for (uint32_t offset = 0; offset < frames; offset += max_block) {
       const uint32_t n = frames - offset < max_block ? frames - offset : max_block;
       for (uint32_t c = 0; c < nch; ++c)
         chunk[c] = out[c] + offset;
+      for (uint32_t c = 0; c < nin; ++c)
+        in_chunk[c] = const_cast<float*>(in[c]) + offset;
       const uint32_t n_events = gather_events(block_start + offset, n);
-      plan->run(n, audio_bus{chunk, nch}, &telemetry_, chunk_events_, chunk_slots_, n_events);
+      plan->run(n, audio_bus{in_chunk, nin}, audio_bus{chunk, nch}, &telemetry_, chunk_events_,
+                chunk_slots_, n_events);
     }
   }
   const double elapsed =

@@ -65,7 +65,9 @@ public:
 
   /// thread: realtime. Runs every step for `frames` (<= max_block) frames. `events` (with the
   /// parallel `event_slots`) holds this chunk's notes and triggers sorted by slot, then offset.
-  void run(uint32_t frames, const audio_bus& device_out, telemetry_queue* telemetry,
+  /// `device_in`: the device's captured channels for this chunk (read only; may be empty).
+  void run(uint32_t frames, const audio_bus& device_in, const audio_bus& device_out,
+           telemetry_queue* telemetry,
            const kernel_event* events = nullptr, const uint32_t* event_slots = nullptr,
            uint32_t n_events = 0) noexcept SG_NONBLOCKING;
 
@@ -175,7 +177,10 @@ struct timed_event {
 /// out through one, and retired plans go back to be freed off the realtime thread.
 class render_engine {
 public:
-  render_engine(uint32_t device_channels, double sample_rate);
+  /// Most channels a device has each way (more are not rendered).
+  static constexpr uint32_t max_channels = 64;
+  /// `device_channels` outputs and `input_channels` captured inputs.
+  render_engine(uint32_t device_channels, double sample_rate, uint32_t input_channels = 0);
   ~render_engine();
 
   /// thread: control. Queues `plan` to be swapped in at the next block boundary.
@@ -198,16 +203,23 @@ public:
   /// thread: control. True while a submitted plan waits for the next block boundary.
   bool plan_pending() const { return pending_.read_available() > 0; }
 
-  /// thread: realtime. Renders `frames` frames into planar `out` (device channel count).
+  /// thread: realtime. Renders `frames` frames into planar `out` (device channel count) from
+  /// planar `in` (input channel count; null: no input this block). Inputs and outputs are the
+  /// same block of the device: audio.input nodes read `in` directly, without a queue.
+  void render(const float* const* in, float* const* out, uint32_t frames) noexcept
+    SG_NONBLOCKING;
+  /// thread: realtime. The same without inputs.
   void render(float* const* out, uint32_t frames) noexcept SG_NONBLOCKING;
 
   /// thread: any (the counters are atomics).
   engine_stats& stats() noexcept SG_NONBLOCKING { return stats_; }
   uint32_t device_channels() const noexcept SG_NONBLOCKING { return device_channels_; }
+  uint32_t input_channels() const noexcept SG_NONBLOCKING { return input_channels_; }
   double sample_rate() const { return sample_rate_; }
 
 private:
   uint32_t device_channels_;
+  uint32_t input_channels_;
   double sample_rate_;
   /// Collects this block's events into per-chunk arrays (sorted by slot, then offset).
   uint32_t gather_events(uint64_t chunk_start, uint32_t frames) noexcept SG_NONBLOCKING;

@@ -302,24 +302,43 @@ TEST_F(host_test, a_reapply_that_adds_and_removes_nodes_swaps_the_running_device
   expect_silence();  // the removed node was let go: no failure reported, no restart
 }
 
+/// What a device answers when asked to close: the status it had, with the backend it ran on.
+v1::DeviceStatus closed_status(const std::string& backend) {
+  v1::DeviceStatus s;
+  s.set_device("main");
+  s.set_backend(backend);
+  return s;
+}
+
 TEST_F(host_test, a_graph_whose_device_cannot_open_changes_nothing) {
-  start();
+  const std::string on_auto = studio_with("backend: null", "backend: auto");
+  start(on_auto);
   set_through_host(set("amp", "level", -3, 1));
   // A new block size (the device must reopen) and a new base value for amp.
-  auto next = studio_with("block: 128", "block: 256");
+  auto next = on_auto;
+  next.replace(next.find("block: 128"), 10, "block: 256");
   apply_until_store(next.replace(next.find("level: -6"), 9, "level: -8"));
   answer(store, v1::StoredState{});
   dispatch();
-  // A device setting changed: the running device stops, a new one is asked to open...
+  // A device setting changed: the running device closes (its hardware let go before anything
+  // opens), stops, and a new one is asked to open on the backend the old one ran on...
+  take<caf::close_atom>(devices[0]);
+  answer(devices[0], closed_status("jack"));
+  dispatch();
   EXPECT_EQ(take<caf::exit_msg>(devices[0]).reason, caf::exit_reason::user_shutdown);
   take<caf::open_atom>(devices[1]);
   EXPECT_EQ(domains[1].device.block, 256u);
+  EXPECT_EQ(domains[1].device.backend, "jack") << "a live change never lands on another backend";
   answer(devices[1], make_status(code_unavailable, "main: no such device"));
   dispatch();
-  // ...and cannot: it stops too, and the previous domain opens again.
+  // ...and cannot: it closes and stops too, and the previous domain opens again, on its backend.
+  take<caf::close_atom>(devices[1]);
+  answer(devices[1], closed_status(""));
+  dispatch();
   take<caf::exit_msg>(devices[1]);
   take<caf::open_atom>(devices[2]);
   EXPECT_EQ(domains[2].device.block, 128u);
+  EXPECT_EQ(domains[2].device.backend, "jack");
   expect_silence();
   answer(devices[2], ok_status());
   pass<v1::Status>(host);

@@ -508,6 +508,51 @@ edges:
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Device inputs and outputs, channel lists, connections
+
+const char* const duplex_graph = R"(version: 1
+name: duplex
+devices:
+  card: { kind: audio, backend: null }
+nodes:
+  - id: mic
+    type: audio.input
+    device: card
+    params: { channels: [1, 3], connect: [other:out_1, "other:out_[23]"] }
+  - { id: out, type: audio.output, device: card, params: { channels: 2-4 } }
+  - { id: mono, type: audio.output, device: card, params: { channels: 1, connect: [] } }
+edges:
+  - mic.out -> out.in
+)";
+
+TEST(device_channels, counts_not_set_grow_to_what_the_nodes_use) {
+  const auto r = load_graph_string(duplex_graph, "duplex.yaml");
+  ASSERT_TRUE(r.ok()) << errors_text(r);
+  ASSERT_EQ(r.spec.devices_size(), 1);
+  EXPECT_EQ(r.spec.devices(0).inputs(), 3u) << "mic lists input 3";
+  EXPECT_EQ(r.spec.devices(0).channels(), 4u) << "out lists output 4";
+}
+
+TEST(device_channels, lists_are_held_joined_and_round_trip) {
+  const auto r = load_graph_string(duplex_graph, "duplex.yaml");
+  ASSERT_TRUE(r.ok()) << errors_text(r);
+  EXPECT_EQ(param(r.spec, "mic", "channels").string_value(), "1, 3");
+  EXPECT_EQ(param(r.spec, "mic", "connect").string_value(), "other:out_1\nother:out_[23]");
+  EXPECT_EQ(param(r.spec, "mono", "connect").string_value(), "") << "an empty list";
+  EXPECT_EQ(param(r.spec, "out", "channels").string_value(), "2-4");
+  const auto again = load_graph_string(to_yaml(r.spec), "emitted.yaml");
+  ASSERT_TRUE(again.ok()) << errors_text(again) << to_yaml(r.spec);
+  EXPECT_TRUE(same(r.spec, again.spec)) << to_yaml(r.spec);
+}
+
+TEST(device_channels, an_audio_device_without_audio_inputs_has_none) {
+  const auto r = load_graph_file(hello_path);
+  ASSERT_TRUE(r.ok()) << errors_text(r);
+  EXPECT_EQ(r.spec.devices(0).inputs(), 0u);
+  EXPECT_EQ(r.spec.devices(0).channels(), 2u);
+}
+
 } // namespace
 } // namespace sg
 

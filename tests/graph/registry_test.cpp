@@ -24,7 +24,7 @@ TEST(registry, holds_the_builtin_types) {
   for (const auto& t : node_registry::builtin().all())
     types.push_back(t.type);
   EXPECT_EQ(types, (std::vector<std::string>{"audio.sine", "audio.gain", "audio.mixer",
-                                             "audio.meter", "audio.output",
+                                             "audio.meter", "audio.input", "audio.output",
                                              "store.sqlite",
                                              "audio.osc", "audio.noise", "audio.pan",
                                              "audio.filter", "audio.delay",
@@ -40,7 +40,7 @@ TEST(registry, holds_the_builtin_types) {
   EXPECT_EQ(node_registry::builtin().find("audio.sinus"), nullptr);
 }
 
-TEST(registry, every_audio_type_makes_a_kernel_and_only_output_needs_a_device) {
+TEST(registry, every_audio_type_makes_a_kernel_and_only_the_device_ends_need_a_device) {
   for (const auto& t : node_registry::builtin().all()) {
     if (t.type.rfind("video.", 0) == 0) {  // GStreamer elements, built by the video device
       EXPECT_FALSE(t.make) << t.type;
@@ -55,7 +55,7 @@ TEST(registry, every_audio_type_makes_a_kernel_and_only_output_needs_a_device) {
     }
     ASSERT_TRUE(t.make) << t.type;
     EXPECT_NE(t.make(), nullptr) << t.type;
-    EXPECT_EQ(t.needs_device, t.type == "audio.output") << t.type;
+    EXPECT_EQ(t.needs_device, t.type == "audio.output" || t.type == "audio.input") << t.type;
     EXPECT_FALSE(t.summary.empty()) << t.type;
   }
 }

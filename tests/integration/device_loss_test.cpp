@@ -331,8 +331,8 @@ protected:
   }
 
   static bool wired_to_playback(const std::string& lsp) {
-    return lsp.find("studiograph:outport 0\n   system:playback_1") != std::string::npos &&
-           lsp.find("studiograph:outport 1\n   system:playback_2") != std::string::npos;
+    return lsp.find("studiograph:out_1\n   system:playback_1") != std::string::npos &&
+           lsp.find("studiograph:out_2\n   system:playback_2") != std::string::npos;
   }
 
   void commit_level(double db) {

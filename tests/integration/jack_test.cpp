@@ -183,10 +183,14 @@ TEST_F(jack_graph, auto_backend_picks_the_running_jack_server) {
 TEST_F(jack_graph, client_and_ports_exist_and_are_connected) {
   auto lsp = sg::test::run("jack_lsp -s " + jack_server + " -c 2>/dev/null");
   ASSERT_EQ(lsp.exit_code, 0);
-  EXPECT_NE(lsp.output.find("studiograph:outport 0"), std::string::npos) << lsp.output;
-  EXPECT_NE(lsp.output.find("studiograph:outport 1"), std::string::npos) << lsp.output;
-  // Each output port is wired to the matching system playback port.
-  EXPECT_NE(lsp.output.find("studiograph:outport 0\n   system:playback_1"), std::string::npos)
+  // Named after the audio.output node "out" (two channels), no inputs.
+  EXPECT_NE(lsp.output.find("studiograph:out_1"), std::string::npos) << lsp.output;
+  EXPECT_NE(lsp.output.find("studiograph:out_2"), std::string::npos) << lsp.output;
+  EXPECT_EQ(lsp.output.find("studiograph:in_"), std::string::npos) << lsp.output;
+  // Each output port is wired to the matching physical playback port (connect: physical).
+  EXPECT_NE(lsp.output.find("studiograph:out_1\n   system:playback_1"), std::string::npos)
+    << lsp.output;
+  EXPECT_NE(lsp.output.find("studiograph:out_2\n   system:playback_2"), std::string::npos)
     << lsp.output;
 }
 

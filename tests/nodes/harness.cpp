@@ -35,8 +35,20 @@ param_values values_for(const node_info& info, const params& overrides) {
 // ---------------------------------------------------------------------------------------------
 // graph_harness
 
-graph_harness::graph_harness(uint32_t device_channels, audio_format format)
-  : format_(format), engine_(device_channels, format.sample_rate), output_(device_channels) {
+graph_harness::graph_harness(uint32_t device_channels, audio_format format,
+                             uint32_t input_channels)
+  : format_(format), engine_(device_channels, format.sample_rate, input_channels),
+    output_(device_channels) {
+}
+
+uint32_t graph_harness::add(std::string id, std::string_view type, const params& p,
+                            const texts& t) {
+  const node_info& info = builtin(type);
+  param_values values = values_for(info, p);
+  for (const auto& [name, text] : t)
+    values.strings[param_slot(info, name)] = text;
+  nodes_.push_back({std::move(id), &info, std::move(values), nullptr});
+  return static_cast<uint32_t>(nodes_.size() - 1);
 }
 
 uint32_t graph_harness::add(std::string id, std::string_view type, const params& p) {
@@ -102,14 +114,23 @@ void graph_harness::render(uint64_t frames, uint32_t block) {
   if (block == 0)
     block = format_.max_block;
   const uint32_t nch = engine_.device_channels();
+  const uint32_t nin = engine_.input_channels();
   channels buffer(nch, std::vector<float>(block));
+  channels captured(nin, std::vector<float>(block));
   std::vector<float*> ptrs;
+  std::vector<const float*> in_ptrs;
   for (auto& ch : buffer)
     ptrs.push_back(ch.data());
+  for (auto& ch : captured)
+    in_ptrs.push_back(ch.data());
   telemetry_record r;
   for (uint64_t done = 0; done < frames;) {
     const auto n = static_cast<uint32_t>(std::min<uint64_t>(block, frames - done));
-    engine_.render(ptrs.data(), n);
+    for (uint32_t c = 0; c < nin; ++c)
+      for (uint32_t f = 0; f < n; ++f)
+        captured[c][f] = capture_ ? capture_(c, rendered_ + f) : 0.0f;
+    engine_.render(nin > 0 ? in_ptrs.data() : nullptr, ptrs.data(), n);
+    rendered_ += n;
     for (uint32_t c = 0; c < nch; ++c)
       output_[c].insert(output_[c].end(), buffer[c].begin(), buffer[c].begin() + n);
     while (engine_.pop_telemetry(r))

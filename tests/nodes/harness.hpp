@@ -32,6 +32,8 @@ namespace sg::test {
 using channels = std::vector<std::vector<float>>;
 /// Parameter overrides by name; everything else keeps its default.
 using params = std::vector<std::pair<std::string, double>>;
+/// Text parameter overrides by name (a channel list, a file path).
+using texts = std::vector<std::pair<std::string, std::string>>;
 
 /// A built-in node type, or throws.
 const node_info& builtin(std::string_view type);
@@ -43,12 +45,20 @@ uint32_t param_slot(const node_info& info, std::string_view name);
 /// One clock domain, compiled and rendered through a render_engine.
 class graph_harness {
 public:
-  explicit graph_harness(uint32_t device_channels, audio_format format = {});
+  /// `input_channels`: the device's captured channels, fed from `capture` when set.
+  explicit graph_harness(uint32_t device_channels, audio_format format = {},
+                         uint32_t input_channels = 0);
 
   /// Adds a node (built-in type name or any node_info that outlives the harness); returns its
   /// slot.
   uint32_t add(std::string id, std::string_view type, const params& p = {});
   uint32_t add(std::string id, const node_info& info, const params& p = {});
+  /// The same with text parameters set too.
+  uint32_t add(std::string id, std::string_view type, const params& p, const texts& t);
+  /// What the device captures: input `channel` at absolute frame `frame` (silence without).
+  void capture(std::function<float(uint32_t channel, uint64_t frame)> f) {
+    capture_ = std::move(f);
+  }
   /// Adds an edge, `"node.port"` to `"node.port"`. Unknown ports are left for compile to reject.
   void connect(std::string_view from, std::string_view to);
   /// Uses kernel `k` (e.g. `plan.kernel_at(slot)` of an earlier plan) for node `id` in the next
@@ -92,6 +102,8 @@ private:
   std::vector<plan_edge_spec> edges_;
   channels output_;
   std::vector<telemetry_record> telemetry_;
+  std::function<float(uint32_t, uint64_t)> capture_;
+  uint64_t rendered_ = 0;
 };
 
 /// One kernel, configured and prepared like render_plan does, fed blocks directly. A kernel

@@ -1,6 +1,7 @@
 // The drivers' realtime entry points under -fsanitize=realtime, each on its real thread: the
-// null device's block cycle and its WAV tap, the RtAudio callback wrapper on a JACK dummy
-// server's process thread, and the MIDI input callback on JACK's MIDI thread. Any allocation,
+// null device's block cycle with its WAV tap and silent inputs, the JACK process callback (inputs
+// and outputs) on a JACK dummy server's process thread, and the MIDI input callback on JACK's
+// MIDI thread. Any allocation,
 // free, lock or blocking call reached from them aborts the process with RTSan's report.
 //
 // Usage: rtsan_drivers null|jack|midi. Exit 0: passed; 1: failed; 77: skipped (jackd is not
@@ -52,13 +53,19 @@ int missing(const std::string& what) {
   return 77;
 }
 
-/// A sine into the device's two channels.
+/// A sine into the device's two channels, and the device's two inputs into them too.
 std::unique_ptr<render_plan> tone_plan() {
   const node_info* sine = node_registry::builtin().find("audio.sine");
+  const node_info* input = node_registry::builtin().find("audio.input");
   const node_info* output = node_registry::builtin().find("audio.output");
+  param_values both = input->defaults();
+  both.strings[static_cast<size_t>(input->param_index("channels"))] = "1-2";
   std::vector<plan_node_spec> nodes = {{"tone", sine, sine->defaults(), nullptr},
-                                       {"out", output, output->defaults(), nullptr}};
-  auto plan = render_plan::compile(std::move(nodes), {{0, "out", 1, "in"}}, {48000, 128}, 2);
+                                       {"in", input, both, nullptr},
+                                       {"out", output, output->defaults(), nullptr},
+                                       {"thru", output, output->defaults(), nullptr}};
+  auto plan = render_plan::compile(std::move(nodes), {{0, "out", 2, "in"}, {1, "out", 3, "in"}},
+                                   {48000, 128}, 2);
   if (!plan) {
     std::fprintf(stderr, "plan: %s\n", plan.error().c_str());
     return nullptr;
@@ -74,6 +81,7 @@ device_spec device(const std::string& backend) {
   spec.sample_rate = 48000;
   spec.block = 128;
   spec.channels = 2;
+  spec.inputs = 2;  // duplex: the inputs are read in the same callback
   return spec;
 }
 
@@ -107,7 +115,7 @@ int null_device() {
   const std::string wav = "/tmp/sg-rtsan-null-" + std::to_string(getpid()) + ".wav";
   uint64_t frames = 0;
   {
-    render_engine engine(2, 48000);
+    render_engine engine(2, 48000, 2);
     check(engine.submit_plan(tone_plan()), "plan submitted");
     auto spec = device("null");
     spec.options["path"] = wav;
@@ -135,10 +143,10 @@ int jack_device() {
   const auto server = start_jack(status);
   if (!server)
     return status;
-  render_engine engine(2, 48000);
+  render_engine engine(2, 48000, 2);
   check(engine.submit_plan(tone_plan()), "plan submitted");
   auto opened = open_audio_driver(device("jack"), engine);
-  check(opened.has_value(), "the JACK stream opens: " + (opened ? std::string() : opened.error()));
+  check(opened.has_value(), "the JACK client opens: " + (opened ? std::string() : opened.error()));
   if (!opened)
     return 1;
   check(opened->driver->backend() == "jack", "backend jack");
