@@ -25,4 +25,8 @@ expected<std::unique_ptr<audio_driver>> open_null(const device_spec& spec, rende
 /// True when thread `t` runs under SCHED_FIFO or SCHED_RR.
 bool thread_is_realtime(pthread_t t);
 
+/// thread: control. Moves `t` (a backend's audio thread) to SCHED_FIFO at `priority` unless it
+/// already runs realtime; a refusal by the system leaves it as it is.
+void promote_to_fifo(pthread_t t, int priority);
+
 } // namespace sg

@@ -252,11 +252,7 @@ public:
     if (t == pthread_t{})
       return;
     promoted_ = true;
-    if (thread_is_realtime(t))
-      return;
-    sched_param param{};
-    param.sched_priority = priority_;
-    pthread_setschedparam(t, SCHED_FIFO, &param);
+    promote_to_fifo(t, priority_);
   }
 
   device_latency latency() const override {
@@ -289,25 +285,32 @@ public:
 
 private:
   expected<void> register_ports(const device_spec& spec) {
-    jack_client_t* c = state_->client;
-    for (uint32_t ch = 0; ch < spec.inputs; ++ch) {
-      const std::string name = ch < ports_.input_names.size() ? ports_.input_names[ch]
-                                                               : "in_" + std::to_string(ch + 1);
-      jack_port_t* p = jack_port_register(c, name.c_str(), JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
-      if (!p)
-        return unexpected("could not register the JACK port " + name);
-      state_->ins.push_back(p);
-    }
-    for (uint32_t ch = 0; ch < spec.channels; ++ch) {
-      const std::string name = ch < ports_.output_names.size() ? ports_.output_names[ch]
-                                                                : "out_" + std::to_string(ch + 1);
-      jack_port_t* p = jack_port_register(c, name.c_str(), JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
-      if (!p)
-        return unexpected("could not register the JACK port " + name);
-      state_->outs.push_back(p);
-    }
+    if (auto in = register_direction(spec.inputs, ports_.input_names, "in_", JackPortIsInput,
+                                     state_->ins);
+        !in)
+      return in;
+    if (auto out = register_direction(spec.channels, ports_.output_names, "out_",
+                                      JackPortIsOutput, state_->outs);
+        !out)
+      return out;
     if (auto pr = spec.options.find("priority"); pr != spec.options.end())
       priority_ = std::clamp(std::atoi(pr->second.c_str()), 1, 95);
+    return {};
+  }
+
+  /// Registers `count` ports named by `names` (`<fallback><k>` past its end) into `out`.
+  expected<void> register_direction(uint32_t count, const std::vector<std::string>& names,
+                                    const char* fallback, unsigned long flags,
+                                    std::vector<jack_port_t*>& out) {
+    for (uint32_t ch = 0; ch < count; ++ch) {
+      const std::string name =
+        ch < names.size() ? names[ch] : fallback + std::to_string(ch + 1);
+      jack_port_t* p =
+        jack_port_register(state_->client, name.c_str(), JACK_DEFAULT_AUDIO_TYPE, flags, 0);
+      if (!p)
+        return unexpected("could not register the JACK port " + name);
+      out.push_back(p);
+    }
     return {};
   }
 

@@ -25,6 +25,14 @@ bool thread_is_realtime(pthread_t t) {
   return policy == SCHED_FIFO || policy == SCHED_RR;
 }
 
+void promote_to_fifo(pthread_t t, int priority) {
+  if (thread_is_realtime(t))
+    return;
+  sched_param param{};
+  param.sched_priority = priority;
+  pthread_setschedparam(t, SCHED_FIFO, &param);
+}
+
 namespace {
 
 constexpr long ns_per_s = 1'000'000'000L;

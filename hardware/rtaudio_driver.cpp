@@ -151,11 +151,7 @@ public:
     if (t == pthread_t{})
       return;
     promoted_ = true;
-    if (thread_is_realtime(t))
-      return;
-    sched_param param{};
-    param.sched_priority = priority_;
-    pthread_setschedparam(t, SCHED_FIFO, &param);
+    promote_to_fifo(t, priority_);
   }
 
 private:

@@ -92,14 +92,25 @@ void expect_looped_and_swapped(const std::vector<std::vector<float>>& out, uint6
   }
 }
 
-TEST(null_input, the_input_file_loops_into_audio_input_sample_for_sample_offline) {
-  const std::string in_file = temp_path("in.wav"), out_file = temp_path("out.wav");
-  write_wav(in_file, 2, file_frames, 48000);
-  const audio_domain d = swapped_path(in_file, out_file);
+/// The test's input file: `file_frames` frames of `sample` on two channels.
+std::string input_file() {
+  const std::string path = temp_path("in.wav");
+  write_wav(path, 2, file_frames, 48000);
+  return path;
+}
+
+/// Compiles `d`'s plan and hands it to `engine`.
+void start(const audio_domain& d, render_engine& engine) {
   auto plan = compile_domain_plan(d, {48000, 128});
   ASSERT_TRUE(plan) << plan.error();
-  render_engine engine(2, 48000, 2);
   engine.submit_plan(std::move(*plan));
+}
+
+TEST(null_input, the_input_file_loops_into_audio_input_sample_for_sample_offline) {
+  const std::string out_file = temp_path("out.wav");
+  const audio_domain d = swapped_path(input_file(), out_file);
+  render_engine engine(2, 48000, 2);
+  ASSERT_NO_FATAL_FAILURE(start(d, engine));
   auto input = open_input(d.device);
   ASSERT_TRUE(input) << input.error();
   ASSERT_TRUE(render_offline(engine, 128, 0.1, out_file, {}, input->get()));
@@ -107,13 +118,10 @@ TEST(null_input, the_input_file_loops_into_audio_input_sample_for_sample_offline
 }
 
 TEST(null_input, the_input_file_loops_into_audio_input_sample_for_sample_live) {
-  const std::string in_file = temp_path("in.wav"), out_file = temp_path("out.wav");
-  write_wav(in_file, 2, file_frames, 48000);
-  const audio_domain d = swapped_path(in_file, out_file);
-  auto plan = compile_domain_plan(d, {48000, 128});
-  ASSERT_TRUE(plan) << plan.error();
+  const std::string out_file = temp_path("out.wav");
+  const audio_domain d = swapped_path(input_file(), out_file);
   render_engine engine(2, 48000, 2);
-  engine.submit_plan(std::move(*plan));
+  ASSERT_NO_FATAL_FAILURE(start(d, engine));
   auto opened = open_audio_driver(d.device, engine);
   ASSERT_TRUE(opened) << opened.error();
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
